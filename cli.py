@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import typer
 
+from curate import build_commands
 from curate import commands as curate_commands
 from packers import commands as packer_commands
 from trainer import commands as trainer_commands
@@ -21,6 +22,7 @@ app = typer.Typer(
 )
 
 curate_commands.register(app)
+build_commands.register(app)
 packer_commands.register(app)
 trainer_commands.register(app)
 

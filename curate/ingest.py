@@ -1,0 +1,242 @@
+"""Ingest: raw records from many sources → canonical samples, rejects with reasons, and a ledger that adds up.
+
+The pipeline is three datatrove steps — read records, adapt them, write samples — so the same steps run in-process
+(the default) or on datatrove's executors. A task takes every `world_size`-th source and writes its own shards
+(`samples/NNNNN.parquet`, `rejects/NNNNN.parquet`) and ledger part; `ingest()` merges the parts into ledger.json.
+"""
+
+from __future__ import annotations
+
+import shutil
+import sys
+from pathlib import Path
+from typing import Any
+
+import orjson
+import pyarrow.parquet as pq
+from datatrove.data import Document, DocumentsPipeline
+from datatrove.pipeline.base import PipelineStep
+
+from curate.adapters import Adapter, RecordContext, by_name, detect
+from curate.ledger import Ledger, RejectWriter
+from curate.readers import DEFAULT_MAX_RECORD_BYTES, Source, Unreadable, excerpt_of, iter_records, resolve_sources
+from curate.sample_io import SampleWriter
+from curate.schema import DOMAINS, Sample, SampleError, validate
+
+PROGRESS_EVERY = 2048
+PARTS_DIR = "ledger_parts"
+
+
+class IngestError(ValueError):
+    """`--strict` mode: the first reject stops the run, naming file, record and field."""
+
+
+def sample_text(sample: Sample) -> str:
+    """A plain-text view of a sample for text filters, MinHash and decontamination (datatrove `Document.text`)."""
+    parts = []
+    for m in sample.messages:
+        parts.append(f"{m.role}:")
+        if m.reasoning_content:
+            parts.append(m.reasoning_content)
+        if m.content:
+            parts.append(m.content)
+        for call in m.tool_calls or ():
+            parts.append(f"{call.name}({orjson.dumps(call.arguments).decode()})")
+    return "\n".join(parts)
+
+
+def _shard_name(rank: int) -> str:
+    return f"{rank:05d}.parquet"
+
+
+class ReadRecords(PipelineStep):
+    """Yields one Document per raw record: text is the record as JSON, metadata its source, number and the record."""
+
+    name = "read records"
+    type = "📖 - READER"
+
+    def __init__(self, sources: list[Source], max_record_bytes: int = DEFAULT_MAX_RECORD_BYTES,
+                 progress: bool = False):
+        super().__init__()
+        self.sources = sources
+        self.max_record_bytes = max_record_bytes
+        self.progress = progress
+
+    def run(self, data: DocumentsPipeline = None, rank: int = 0, world_size: int = 1) -> DocumentsPipeline:
+        mine = self.sources[rank::world_size]
+        if not (self.progress and world_size == 1):
+            for source in mine:
+                yield from self._documents(source)
+            return
+        from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+        columns = (SpinnerColumn(), TextColumn("{task.description}"), TextColumn("{task.completed:,} records"),
+                   TimeElapsedColumn())
+        with Progress(*columns, transient=True) as bar:
+            for source in mine:
+                task = bar.add_task(source.label[-60:], total=None)
+                for count, document in enumerate(self._documents(source), 1):
+                    if count % PROGRESS_EVERY == 0:
+                        bar.update(task, completed=count)
+                    yield document
+                bar.remove_task(task)
+
+    def _documents(self, source: Source) -> DocumentsPipeline:
+        for index, item in iter_records(source, self.max_record_bytes):
+            if isinstance(item, Unreadable):
+                text = item.excerpt or item.message
+            else:
+                text = orjson.dumps(item, option=orjson.OPT_NON_STR_KEYS, default=str).decode()
+            yield Document(text=text or "{}", id=f"{source.label}#{index}",
+                           metadata={"source": source.label, "index": index, "record": item})
+
+
+class AdaptRecords(PipelineStep):
+    """Turns each raw record into validated samples, or into one reject row with a reason code.
+
+    A record converts whole or not at all: if any sample it yields fails validation, the record is rejected.
+    """
+
+    name = "adapt to canonical samples"
+    type = "🔀 - ADAPT"
+
+    def __init__(self, domain: str, out_dir: Path, fmt: str = "auto", strict: bool = False):
+        super().__init__()
+        self.domain = domain
+        self.out_dir = Path(out_dir)
+        self.fmt = fmt
+        self.strict = strict
+
+    def run(self, data: DocumentsPipeline = None, rank: int = 0, world_size: int = 1) -> DocumentsPipeline:
+        forced = None if self.fmt == "auto" else by_name(self.fmt)
+        ledger = Ledger()
+        with RejectWriter(self.out_dir / "rejects" / _shard_name(rank)) as rejects:
+            for document in data or ():
+                meta = document.metadata
+                source, index, record = meta["source"], meta["index"], meta.pop("record")
+                tally = ledger.file(source)
+                tally.records_in += 1
+                try:
+                    samples = self._convert(record, RecordContext(source, index, self.domain), forced)
+                except SampleError as err:
+                    tally.rejected += 1
+                    tally.by_reason[err.reason] += 1
+                    excerpt = err.excerpt if isinstance(err, _UnreadableError) else excerpt_of(record)
+                    rejects.write(source, index, err.reason, err.field, err.detail, excerpt)
+                    if self.strict:
+                        where = f", field {err.field}" if err.field else ""
+                        raise IngestError(f"{source}: record {index}{where}: {err.detail} [{err.reason}]") from err
+                    continue
+                tally.kept += 1
+                tally.samples_out += len(samples)
+                for sample in samples:
+                    yield Document(text=sample_text(sample), id=sample.id,
+                                   metadata={"source": source, "index": index, "sample": sample})
+        ledger.save_part(self.out_dir / PARTS_DIR / f"{rank:05d}.json")
+
+    def _convert(self, record: Any, ctx: RecordContext, forced: Adapter | None) -> list[Sample]:
+        if isinstance(record, Unreadable):
+            raise _UnreadableError(record)
+        if forced is None:
+            adapter = detect(record)
+        elif not (isinstance(record, dict) and forced.detect(record)):
+            keys = ", ".join(sorted(record)[:12]) if isinstance(record, dict) else type(record).__name__
+            raise SampleError("shape_mismatch", f"record does not have the {forced.name} shape (keys: {keys})")
+        else:
+            adapter = forced
+        try:
+            samples = list(adapter.convert(record, ctx))
+        except SampleError:
+            raise
+        except Exception as err:  # an adapter bug on odd data must not stop the run; the reject names it
+            raise SampleError("adapter_error", f"{adapter.name}: {type(err).__name__}: {err}") from err
+        if not samples:
+            raise SampleError("no_samples", f"{adapter.name} produced no sample from this record")
+        for k, sample in enumerate(samples):
+            try:
+                validate(sample)
+            except SampleError as err:
+                prefix = f"samples[{k}]." if len(samples) > 1 else ""
+                raise SampleError(err.reason, err.detail, prefix + err.field) from err
+        return samples
+
+
+class _UnreadableError(SampleError):
+    def __init__(self, unreadable: Unreadable):
+        super().__init__(unreadable.reason, unreadable.message)
+        self.excerpt = unreadable.excerpt
+
+
+class WriteSamples(PipelineStep):
+    """Canonical samples to `samples/NNNNN.parquet` (one shard per task); documents pass through."""
+
+    name = "write samples"
+    type = "💽 - WRITER"
+
+    def __init__(self, out_dir: Path):
+        super().__init__()
+        self.out_dir = Path(out_dir)
+
+    def run(self, data: DocumentsPipeline = None, rank: int = 0, world_size: int = 1) -> DocumentsPipeline:
+        with SampleWriter(self.out_dir / "samples" / _shard_name(rank)) as writer:
+            for document in data or ():
+                writer.write(document.metadata["sample"])
+                yield document
+
+
+def build_pipeline(sources: list[Source], domain: str, out_dir: Path, fmt: str = "auto", strict: bool = False,
+                   max_record_bytes: int = DEFAULT_MAX_RECORD_BYTES, progress: bool = False) -> list[PipelineStep]:
+    return [ReadRecords(sources, max_record_bytes, progress), AdaptRecords(domain, out_dir, fmt, strict),
+            WriteSamples(out_dir)]
+
+
+def _prepare_out_dir(out_dir: Path) -> None:
+    """ingest owns these folders: stale shards from an earlier run with more tasks would otherwise linger."""
+    for name in ("samples", "rejects", PARTS_DIR):
+        shutil.rmtree(out_dir / name, ignore_errors=True)
+    (out_dir / "samples").mkdir(parents=True)
+
+
+def _run(pipeline: list[PipelineStep], out_dir: Path, tasks: int) -> None:
+    if tasks == 1:
+        data: DocumentsPipeline = None
+        for step in pipeline:
+            data = step(data, rank=0, world_size=1)
+        for _ in data or ():
+            pass
+        return
+    from datatrove.executor import LocalPipelineExecutor
+
+    LocalPipelineExecutor(pipeline, tasks=tasks, workers=tasks, logging_dir=str(out_dir / "logs"),
+                          skip_completed=False).run()
+
+
+def ingest(sources: list[str], domain: str, out_dir: Path, fmt: str = "auto", strict: bool = False,
+           max_record_bytes: int = DEFAULT_MAX_RECORD_BYTES, workers: int = 1, progress: bool | None = None) -> dict:
+    """Ingest `sources` into `out_dir` (samples/, rejects/, ledger.json) and return the ledger.
+
+    Raises FileNotFoundError for a missing source and ValueError for a bad domain or format, before anything runs;
+    IngestError in strict mode at the first reject. `workers` > 1 splits the sources across datatrove tasks.
+    """
+    if domain not in DOMAINS:
+        raise ValueError(f"unknown domain {domain!r}; known domains: {', '.join(DOMAINS)}")
+    if fmt != "auto":
+        by_name(fmt)
+    if max_record_bytes <= 0:
+        raise ValueError(f"max_record_bytes must be positive, got {max_record_bytes}")
+    resolved = resolve_sources(sources)
+    out_dir = Path(out_dir)
+    _prepare_out_dir(out_dir)
+    tasks = max(1, min(workers, len(resolved)))
+    show_progress = sys.stderr.isatty() if progress is None else progress
+    _run(build_pipeline(resolved, domain, out_dir, fmt, strict, max_record_bytes, show_progress), out_dir, tasks)
+
+    ledger = Ledger([s.label for s in resolved])
+    for part in sorted((out_dir / PARTS_DIR).glob("*.json")):
+        ledger.merge(Ledger.load_part(part))
+    shutil.rmtree(out_dir / PARTS_DIR)
+    summary = ledger.as_dict(domain=domain, format=fmt)
+    written = sum(pq.ParquetFile(f).metadata.num_rows for f in (out_dir / "samples").glob("*.parquet"))
+    assert written == summary["samples_out"], f"wrote {written} samples, ledger counts {summary['samples_out']}"
+    (out_dir / "ledger.json").write_bytes(orjson.dumps(summary, option=orjson.OPT_INDENT_2))
+    return summary

@@ -1,0 +1,383 @@
+"""Stream raw records out of every input kind ingest accepts, with their 0-based record number.
+
+Each reader yields `(index, item)` where item is the parsed record or an `Unreadable` telling why it could not be
+read. Bad bytes never raise: a malformed line, invalid UTF-8, an oversized record or a cut-off JSON array becomes an
+`Unreadable` at its record number and reading goes on where it can. Memory stays bounded by the largest record
+allowed (`max_record_bytes`): JSONL lines are read with a bounded readline, JSON arrays are streamed with ijson,
+Parquet and `datasets` folders in Arrow batches.
+"""
+
+from __future__ import annotations
+
+import csv
+import gzip
+import io
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, BinaryIO
+
+import ijson
+import orjson
+
+DEFAULT_MAX_RECORD_BYTES = 64 << 20
+EXCERPT_BYTES = 1000
+ARROW_BATCH_ROWS = 1024
+_SKIP_CHUNK = 1 << 20
+HUB_PREFIX = "hf://"
+COMPRESSIONS = (".gz", ".zst")
+KINDS = {".jsonl": "jsonl", ".ndjson": "jsonl", ".json": "json", ".traj": "json", ".parquet": "parquet", ".csv": "csv"}
+# Keys of one chat message: a top-level JSON list of only such dicts is one conversation (mini-swe-agent *.traj.json).
+_MESSAGE_KEYS = frozenset({"role", "content", "name", "tool_calls", "tool_call_id", "reasoning_content",
+                           "function_call", "thinking"})
+_HUB_ID = re.compile(r"^[\w.-]+/[\w.-]+(/[\w.-]+)?(:[\w.-]+)?$")
+
+
+@dataclass(frozen=True, slots=True)
+class Unreadable:
+    """A record that could not be parsed; becomes a reject with this reason code."""
+
+    reason: str
+    message: str
+    excerpt: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Source:
+    """One input stream. `kind` is the reader; `path` the file/folder or hub id; `split` for datasets."""
+
+    label: str
+    kind: str
+    path: str
+    split: str | None = None
+    config: str | None = None
+
+
+Item = dict[str, Any] | Unreadable
+
+
+def excerpt_of(raw: bytes | str | Any) -> str:
+    """A short, printable view of a raw record for the rejects file."""
+    if isinstance(raw, bytes):
+        return raw[:EXCERPT_BYTES].decode("utf-8", errors="replace")
+    if not isinstance(raw, str):
+        try:
+            raw = orjson.dumps(raw, option=orjson.OPT_NON_STR_KEYS, default=str)[:EXCERPT_BYTES].decode(
+                "utf-8", errors="replace")
+        except TypeError:
+            raw = repr(raw)
+    return raw[:EXCERPT_BYTES]
+
+
+# ---------------------------------------------------------------- resolving sources
+
+
+def _kind_of(path: Path) -> str | None:
+    suffixes = [s.lower() for s in path.suffixes]
+    if suffixes and suffixes[-1] in COMPRESSIONS:
+        suffixes = suffixes[:-1]
+    return KINDS.get(suffixes[-1]) if suffixes else None
+
+
+def _is_saved_dataset(folder: Path) -> bool:
+    return (folder / "dataset_info.json").is_file() or (folder / "dataset_dict.json").is_file()
+
+
+def _saved_dataset_sources(folder: Path, label: str) -> list[Source]:
+    if (folder / "dataset_dict.json").is_file():  # a DatasetDict: one source per split, in a stable order
+        splits = orjson.loads((folder / "dataset_dict.json").read_bytes())["splits"]
+        return [Source(f"{label}[{split}]", "saved_dataset", str(folder), split=split) for split in sorted(splits)]
+    return [Source(label, "saved_dataset", str(folder))]
+
+
+def _hub_source(spec: str) -> Source:
+    """`hf://ORG/NAME[/CONFIG][:SPLIT]` → a streaming `datasets.load_dataset` source (split defaults to train)."""
+    ident = spec[len(HUB_PREFIX):]
+    if not _HUB_ID.match(ident):
+        raise ValueError(f"{spec}: a hub source is hf://ORG/NAME[/CONFIG][:SPLIT]")
+    ident, _, split = ident.partition(":")
+    parts = ident.split("/")
+    config = parts[2] if len(parts) == 3 else None
+    return Source(spec, "hub", "/".join(parts[:2]), split=split or "train", config=config)
+
+
+def resolve_sources(specs: list[str]) -> list[Source]:
+    """Expand what the user named into sources, failing before anything runs if one is missing or unknown.
+
+    A folder is a `save_to_disk` dataset when it has datasets' metadata, else every readable file under it (sorted).
+    """
+    sources: list[Source] = []
+    for spec in specs:
+        if spec.startswith(HUB_PREFIX):
+            sources.append(_hub_source(spec))
+            continue
+        path = Path(spec)
+        if not path.exists():
+            raise FileNotFoundError(f"{spec}: no such file or folder (hub datasets are named hf://ORG/NAME)")
+        if path.is_dir():
+            if _is_saved_dataset(path):
+                sources.extend(_saved_dataset_sources(path, spec))
+                continue
+            files = sorted(p for p in path.rglob("*") if p.is_file() and _kind_of(p))
+            if not files:
+                raise ValueError(f"{spec}: folder holds no readable files ({', '.join(sorted(KINDS))})")
+            sources.extend(Source(str(f), _kind_of(f), str(f)) for f in files)  # type: ignore[arg-type]
+            continue
+        kind = _kind_of(path)
+        if kind is None:
+            raise ValueError(f"{spec}: unknown file type; readable: {', '.join(sorted(KINDS))} (+ .gz/.zst)")
+        sources.append(Source(spec, kind, spec))
+    return sources
+
+
+# ---------------------------------------------------------------- reading
+
+
+def open_binary(path: str) -> BinaryIO:
+    """A buffered binary stream, transparently decompressing .gz and .zst."""
+    lowered = path.lower()
+    if lowered.endswith(".gz"):
+        return gzip.open(path, "rb")  # type: ignore[return-value]
+    if lowered.endswith(".zst"):
+        import zstandard
+
+        raw = open(path, "rb")  # noqa: SIM115 - closed through the wrapper
+        return io.BufferedReader(zstandard.ZstdDecompressor().stream_reader(raw, closefd=True), 1 << 20)
+    return open(path, "rb", buffering=1 << 20)  # noqa: SIM115
+
+
+def _parse_line(line: bytes) -> Item:
+    try:
+        return orjson.loads(line)
+    except orjson.JSONDecodeError as err:
+        try:
+            line.decode("utf-8")
+        except UnicodeDecodeError as bad:
+            return Unreadable("invalid_utf8", f"invalid UTF-8 at byte {bad.start}", excerpt_of(line))
+        return Unreadable("malformed_json", str(err), excerpt_of(line))
+
+
+def read_jsonl(stream: BinaryIO, max_record_bytes: int) -> Iterator[tuple[int, Item]]:
+    """One record per non-blank line; a line longer than the limit is skipped in chunks, never held whole."""
+    index = 0
+    while True:
+        line = stream.readline(max_record_bytes + 1)
+        if not line:
+            return
+        if len(line) > max_record_bytes and not line.endswith(b"\n"):
+            size = len(line)
+            head = excerpt_of(line)
+            del line
+            while chunk := stream.readline(_SKIP_CHUNK):
+                size += len(chunk)
+                if chunk.endswith(b"\n"):
+                    break
+            yield index, Unreadable("record_too_large", f"line of {size} bytes exceeds the {max_record_bytes}-byte "
+                                    "limit", head)
+            index += 1
+            continue
+        if line.isspace():
+            continue
+        yield index, _parse_line(line)
+        index += 1
+
+
+def _is_message(value: Any) -> bool:
+    return isinstance(value, dict) and "role" in value and "content" in value and value.keys() <= _MESSAGE_KEYS
+
+
+class _CountingReader:
+    """Counts bytes handed to ijson, so array elements can be sized from stream positions."""
+
+    def __init__(self, stream: BinaryIO):
+        self.stream = stream
+        self.position = 0
+
+    def read(self, size: int = -1) -> bytes:
+        data = self.stream.read(size)
+        self.position += len(data)
+        return data
+
+
+def _json_error(err: Exception, index: int) -> Unreadable:
+    text = str(err)
+    if "premature EOF" in text or "Incomplete JSON" in text:
+        return Unreadable("truncated_json", f"JSON ends early at record {index}: the rest of the file is unreadable",
+                          text[:EXCERPT_BYTES])
+    if "UTF8" in text or "UTF-8" in text:
+        return Unreadable("invalid_utf8", f"invalid UTF-8 in record {index}; the rest of the file is unreadable",
+                          excerpt_of(text))
+    return Unreadable("malformed_json", f"JSON syntax error in record {index}; the rest of the file is unreadable",
+                      excerpt_of(text))
+
+
+def _first_byte(stream: BinaryIO) -> bytes:
+    head = stream.peek(64) if hasattr(stream, "peek") else b""  # type: ignore[attr-defined]
+    return head.lstrip()[:1]
+
+
+def read_json(stream: BinaryIO, max_record_bytes: int) -> Iterator[tuple[int, Item]]:
+    """A JSON array streams element by element; a whole-file object is one record (SWE-agent .traj).
+
+    A list made only of chat messages is one conversation `{"messages": [...]}` (mini-swe-agent `*.traj.json`).
+    A syntax error or a cut ends the file: the records before it are kept and the tail is one reject.
+    Oversized array elements are sized from stream positions after parsing (ijson builds them first).
+    """
+    first = _first_byte(stream)
+    if first == b"{":
+        if _looks_like_jsonl(stream):
+            yield from read_jsonl(stream, max_record_bytes)
+        else:
+            yield from _whole_object(stream, max_record_bytes)
+        return
+    if first != b"[":
+        yield 0, Unreadable("malformed_json", "a .json file must hold an array or an object",
+                            excerpt_of(stream.read(EXCERPT_BYTES)))
+        return
+    counter = _CountingReader(stream)
+    held: list[Any] = []  # leading message dicts, kept until we know whether the whole list is one conversation
+    holding = True
+    index, last_position = 0, 0
+    try:
+        for element in ijson.items(counter, "item", use_float=True):
+            size, last_position = counter.position - last_position, counter.position
+            if holding and _is_message(element) and counter.position <= max_record_bytes:
+                held.append(element)
+                continue
+            if holding:
+                holding = False
+                for message in held:
+                    yield index, message
+                    index += 1
+                held = []
+            if size > max_record_bytes + (1 << 16):  # ijson reads 64 KiB ahead
+                yield index, Unreadable("record_too_large", f"array element of ~{size} bytes exceeds the "
+                                        f"{max_record_bytes}-byte limit", excerpt_of(element))
+            else:
+                yield index, element
+            index += 1
+    except ijson.JSONError as err:
+        for message in held:
+            yield index, message
+            index += 1
+        yield index, _json_error(err, index)
+        return
+    if held:
+        yield 0, {"messages": held}
+
+
+def _looks_like_jsonl(stream: BinaryIO) -> bool:
+    """An object file whose first line is a complete JSON value is JSON Lines saved as .json."""
+    head = stream.peek(1 << 16)  # type: ignore[attr-defined]
+    first_line, newline, rest = head.partition(b"\n")
+    if not newline or not rest.strip():
+        return False
+    try:
+        return isinstance(orjson.loads(first_line), dict)
+    except orjson.JSONDecodeError:
+        return False
+
+
+def _whole_object(stream: BinaryIO, max_record_bytes: int) -> Iterator[tuple[int, Item]]:
+    data = stream.read(max_record_bytes + 1)
+    if len(data) > max_record_bytes:
+        yield 0, Unreadable("record_too_large", f"JSON object exceeds the {max_record_bytes}-byte limit",
+                            excerpt_of(data))
+        return
+    item = _parse_line(data)
+    if isinstance(item, Unreadable) and item.reason == "malformed_json" and "unexpected end" in item.message:
+        item = Unreadable("truncated_json", item.message, item.excerpt)
+    yield 0, item
+
+
+def read_csv(stream: BinaryIO, max_record_bytes: int) -> Iterator[tuple[int, Item]]:
+    """Header row names the fields; a row with invalid UTF-8 or an oversized field is rejected, reading goes on."""
+    csv.field_size_limit(max(max_record_bytes, csv.field_size_limit()))
+    text = io.TextIOWrapper(stream, encoding="utf-8", errors="surrogateescape", newline="")
+    rows = csv.reader(text)
+    try:
+        header = next(rows)
+    except StopIteration:
+        return
+    except csv.Error as err:
+        yield 0, Unreadable("malformed_csv", f"header: {err}")
+        return
+    index = 0
+    while True:
+        try:
+            row = next(rows)
+        except StopIteration:
+            return
+        except csv.Error as err:
+            reason = "record_too_large" if "field larger" in str(err) else "malformed_csv"
+            yield index, Unreadable(reason, f"line {rows.line_num}: {err}")
+            index += 1
+            continue
+        if not row:
+            continue
+        if any(_has_surrogates(value) for value in row):
+            raw = ",".join(row).encode("utf-8", errors="surrogateescape")
+            yield index, Unreadable("invalid_utf8", f"invalid UTF-8 on line {rows.line_num}", excerpt_of(raw))
+        elif len(row) != len(header):
+            yield index, Unreadable("malformed_csv", f"line {rows.line_num} has {len(row)} fields, header has "
+                                    f"{len(header)}", excerpt_of(",".join(row)))
+        else:
+            yield index, dict(zip(header, row, strict=True))
+        index += 1
+
+
+def _has_surrogates(value: str) -> bool:
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return True
+    return False
+
+
+def read_parquet(path: str) -> Iterator[tuple[int, Item]]:
+    import pyarrow.parquet as pq
+
+    index = 0
+    for batch in pq.ParquetFile(path).iter_batches(batch_size=ARROW_BATCH_ROWS):
+        for row in batch.to_pylist():
+            yield index, row
+            index += 1
+
+
+def read_saved_dataset(source: Source) -> Iterator[tuple[int, Item]]:
+    import datasets
+
+    loaded = datasets.load_from_disk(source.path)
+    dataset = loaded[source.split] if source.split is not None else loaded
+    index = 0
+    for table in dataset.with_format("arrow").iter(batch_size=ARROW_BATCH_ROWS):
+        for row in table.to_pylist():
+            yield index, row
+            index += 1
+
+
+def read_hub(source: Source) -> Iterator[tuple[int, Item]]:
+    """Stream a hub dataset (needs network); rows arrive as dicts."""
+    import datasets
+
+    stream = datasets.load_dataset(source.path, source.config, split=source.split, streaming=True)
+    yield from enumerate(stream)
+
+
+def iter_records(source: Source, max_record_bytes: int = DEFAULT_MAX_RECORD_BYTES) -> Iterator[tuple[int, Item]]:
+    """`(record number, record or Unreadable)` for one source, streaming."""
+    if source.kind == "parquet":
+        yield from read_parquet(source.path)
+    elif source.kind == "saved_dataset":
+        yield from read_saved_dataset(source)
+    elif source.kind == "hub":
+        yield from read_hub(source)
+    else:
+        with open_binary(source.path) as stream:
+            if source.kind == "jsonl":
+                yield from read_jsonl(stream, max_record_bytes)
+            elif source.kind == "csv":
+                yield from read_csv(stream, max_record_bytes)
+            else:
+                yield from read_json(stream, max_record_bytes)

@@ -213,6 +213,7 @@ class CallLinker:
     def __init__(self) -> None:
         self._count = 0
         self._pending: list[str] = []
+        self._names: dict[str, str] = {}
 
     def register(self, calls: list[ToolCall]) -> list[ToolCall]:
         for call in calls:
@@ -220,15 +221,24 @@ class CallLinker:
                 call.id = f"call_{self._count}"
             self._count += 1
             self._pending.append(call.id)
+            self._names[call.id] = call.name
         return calls
 
-    def answer(self, tool_call_id: str | None = None) -> str | None:
+    def name_of(self, call_id: str | None) -> str | None:
+        """The function name of a registered call, so a tool result can carry it (None when unknown)."""
+        return self._names.get(call_id) if call_id else None
+
+    def answer(self, tool_call_id: str | None = None, *, in_order: bool = False) -> str | None:
         """The id a tool result answers: its own when it names a pending call, else the oldest pending one
-        (None when nothing is pending: schema.validate then rejects it as an orphan)."""
+        (None when nothing is pending: schema.validate then rejects it as an orphan).
+
+        An id naming no pending call stays as it is (validate rejects it as an orphan) unless `in_order`: for
+        sources whose calls carry no ids but whose results do, results answer the calls by position.
+        """
         if tool_call_id and tool_call_id in self._pending:
             self._pending.remove(tool_call_id)
             return tool_call_id
-        if tool_call_id:
+        if tool_call_id and not in_order:
             return tool_call_id
         return self._pending.pop(0) if self._pending else None
 
@@ -246,10 +256,34 @@ def merge_assistant_runs(messages: list[Message]) -> list[Message]:
     out: list[Message] = []
     for msg in messages:
         prev = out[-1] if out else None
-        if (prev is not None and prev.role == msg.role == "assistant" and not prev.tool_calls
+        if (prev is not None and prev.role == msg.role == "assistant" and not prev.tool_calls and msg.tool_calls
                 and msg.reasoning_content is None):
             prev.content = "\n\n".join(part for part in (prev.content, msg.content) if part)
             prev.tool_calls = msg.tool_calls
             continue
         out.append(msg)
     return out
+
+
+def split_parallel_results(text: str, pending: int) -> list[tuple[str | None, str]] | None:
+    """One tool-result text answering several parallel calls → [(tool_call_id or None, content)] per call.
+
+    Sources that put parallel results in one turn write a JSON list with one entry per call (LLaMA-Factory:
+    [{tool_call_id, name, content}]). None when the text is not such a list of exactly `pending` entries.
+    """
+    if pending < 2:
+        return None
+    try:
+        items = orjson.loads(text)
+    except orjson.JSONDecodeError:
+        return None
+    if not isinstance(items, list) or len(items) != pending:
+        return None
+    results = []
+    for item in items:
+        if isinstance(item, dict) and "content" in item:
+            body = item["content"]
+            results.append((item.get("tool_call_id"), body if isinstance(body, str) else orjson.dumps(body).decode()))
+        else:
+            results.append((None, item if isinstance(item, str) else orjson.dumps(item).decode()))
+    return results

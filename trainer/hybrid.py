@@ -1,12 +1,31 @@
-"""Make hybrid (Mamba + attention) models safe to train on packed rows.
+"""Make hybrid (Mamba-2 + attention + MoE) models safe to train on packed rows.
 
-The trainer calls `prepare_for_packing(model)` on every model it builds. For models without Mamba layers it does
-nothing; for Nemotron-H it swaps every Mamba-2 mixer for a segment-aware one (see `trainer/mamba_segments.py`).
+The trainer calls `prepare_for_packing(model)` on every model it builds. Models without Mamba layers are left alone.
+For Nemotron-H every `NemotronHMamba2Mixer` becomes a `SegmentAwareNemotronHMamba2Mixer` (trainer/mamba_segments.py;
+same parameters and state-dict keys), so its conv and SSM state restart at each document of a packed row.
+
+What the patch relies on: `NemotronHBlock` hands its `**kwargs` to the Mamba mixer, so the `cu_seq_lens_q` the
+trainer passes for packed attention (or an explicit `seq_idx`) reaches every mixer. A forward pre-hook on the model
+covers the other packed convention, `position_ids` restarting at 0 with no `cu_seq_lens_q`: it adds the derived
+`seq_idx`. Packed forwards never build a generation cache (the hook sets `use_cache=False`).
+
+MoE layers need nothing: the Nemotron-H router scores each token on its own (sigmoid + top-k, aux-loss-free
+balancing through a fixed `e_score_correction_bias` buffer; transformers computes no auxiliary loss for it), with
+no capacity limit or token dropping, so routing is unaffected by what else is packed in the row.
 """
 
 from __future__ import annotations
 
+from typing import Any, Literal
+
+import torch
 from torch import nn
+from transformers.models.nemotron_h.modeling_nemotron_h import NemotronHMamba2Mixer
+
+from trainer.mamba_segments import SegmentAwareNemotronHMamba2Mixer, seq_idx_from_position_ids
+
+PackingBackend = Literal["auto", "torch", "fused"]
+_HOOK_FLAG = "_cascade_packing_hook"
 
 
 def mamba_mixers(model: nn.Module) -> list[tuple[str, nn.Module]]:
@@ -19,12 +38,41 @@ def _is_mamba_mixer(module: nn.Module) -> bool:
     return "Mamba" in class_name and class_name.endswith("Mixer")
 
 
-def prepare_for_packing(model: nn.Module) -> None:
-    """Patch the model in place so no recurrent state crosses a document boundary of a packed row."""
+def prepare_for_packing(model: nn.Module, backend: PackingBackend = "auto") -> None:
+    """Patch the model in place so no conv or SSM state crosses a document boundary of a packed row.
+
+    backend: "auto" uses the fused mamba_ssm / causal_conv1d kernels (with seq_idx) on CUDA when installed and the
+    segment-aware torch path otherwise; "torch" or "fused" forces one. Idempotent; call before FSDP wrapping.
+    """
     mixers = mamba_mixers(model)
     if not mixers:
         return
-    raise NotImplementedError(
-        f"packed training of {type(model).__name__} ({len(mixers)} Mamba mixers, e.g. {mixers[0][0]}) "
-        "is not implemented yet"
-    )
+    supported = {NemotronHMamba2Mixer.__name__, SegmentAwareNemotronHMamba2Mixer.__name__}
+    unsupported = sorted({type(mixer).__name__ for _, mixer in mixers} - supported)
+    if unsupported:
+        raise NotImplementedError(
+            f"packed training is only implemented for Nemotron-H Mamba-2 mixers; {type(model).__name__} has "
+            f"{', '.join(unsupported)}, whose state would leak across packed documents"
+        )
+    for _, mixer in mixers:
+        mixer.__class__ = SegmentAwareNemotronHMamba2Mixer
+        mixer.packing_backend = backend
+    if not getattr(model, _HOOK_FLAG, False):
+        model.register_forward_pre_hook(_packed_forward_kwargs, with_kwargs=True)
+        setattr(model, _HOOK_FLAG, True)
+
+
+def _packed_forward_kwargs(
+    module: nn.Module, args: tuple[Any, ...], kwargs: dict[str, Any]
+) -> tuple[tuple[Any, ...], dict[str, Any]]:
+    """Give the mixers document boundaries from packed position_ids, and keep packed forwards cache-free."""
+    if kwargs.get("seq_idx") is None and kwargs.get("cu_seq_lens_q") is None:
+        position_ids = kwargs.get("position_ids")
+        packed_positions = isinstance(position_ids, torch.Tensor) and position_ids.dim() == 2
+        seq_idx_BT = seq_idx_from_position_ids(position_ids) if packed_positions else None
+        if seq_idx_BT is None:
+            return args, kwargs
+        kwargs = kwargs | {"seq_idx": seq_idx_BT}
+    if kwargs.get("use_cache") or kwargs.get("cache") is not None or kwargs.get("past_key_values") is not None:
+        raise ValueError("a packed forward (cu_seq_lens_q / seq_idx / restarting position_ids) cannot use a cache")
+    return args, kwargs | {"use_cache": False}

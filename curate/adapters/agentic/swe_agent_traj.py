@@ -1,0 +1,84 @@
+"""SWE-agent `.traj` files: one JSON object per run with `trajectory` (thought/action/observation steps),
+`history` (the exact messages the model saw) and `info` (exit_status, submission)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import orjson
+
+from curate.adapters.agentic.common import make_sample, openai_message, require, require_list
+from curate.adapters.base import Adapter, RecordContext
+from curate.adapters.text import CallLinker
+from curate.schema import Message, Sample, SampleError
+
+
+class SWEAgentTrajAdapter(Adapter):
+    """One sample per run, built from `history`: it is what the model was prompted with (demonstrations
+    included), whereas `trajectory` steps lack the system prompt and the issue. `trajectory` must still be
+    there and non-empty (a run with no steps taught nothing); its length goes to meta.steps. Function-calling
+    runs (SWE-agent ≥ 1.0) give assistant `tool_calls` and `tool` messages with `tool_call_ids`; older runs keep
+    actions as text. Only the main agent's messages are used when several agents share a history. meta:
+    exit_status, patch (info.submission), instance_id and model from replay_config where present.
+    """
+
+    name = "swe_agent_traj"
+    priority = 10
+
+    def detect(self, record: dict[str, Any]) -> bool:
+        if not isinstance(record.get("info"), dict):
+            return False
+        if "history" in record:
+            return True
+        steps = record.get("trajectory")
+        return isinstance(steps, list) and (not steps or (isinstance(steps[0], dict) and "action" in steps[0]))
+
+    def convert(self, record: dict[str, Any], ctx: RecordContext) -> Iterator[Sample]:
+        steps = require_list(record, "trajectory")
+        history = require_list(record, "history")
+        main_agent = history[0].get("agent") if isinstance(history[0], dict) else None
+        linker = CallLinker()
+        messages: list[Message] = []
+        for i, msg in enumerate(history):
+            field = f"history[{i}]"
+            if isinstance(msg, dict) and msg.get("agent", main_agent) != main_agent:
+                continue
+            out = openai_message(msg, field)
+            if out.tool_calls:
+                linker.register(out.tool_calls)
+            elif out.role == "tool":
+                ids = msg.get("tool_call_ids") or ([msg["tool_call_id"]] if msg.get("tool_call_id") else [])
+                if len(ids) > 1:
+                    raise SampleError("bad_tool_result", f"one observation answers {len(ids)} calls",
+                                      f"{field}.tool_call_ids")
+                out.tool_call_id = linker.answer(ids[0] if ids else None)
+            messages.append(out)
+        info = require(record, "info", dict)
+        replay = _replay_config(record)
+        meta = {
+            "exit_status": info.get("exit_status"),
+            "patch": info.get("submission"),
+            "instance_id": _dig(replay, "problem_statement", "id"),
+            "model": _dig(replay, "agent", "model", "name"),
+            "environment": record.get("environment"),
+            "steps": len(steps),
+        }
+        yield make_sample(ctx, meta["instance_id"], messages, meta=meta)
+
+
+def _replay_config(record: dict[str, Any]) -> dict[str, Any]:
+    """SWE-agent stores replay_config as an object or as a JSON string, depending on version."""
+    replay = record.get("replay_config")
+    if isinstance(replay, str):
+        try:
+            replay = orjson.loads(replay)
+        except orjson.JSONDecodeError:
+            return {}
+    return replay if isinstance(replay, dict) else {}
+
+
+def _dig(value: Any, *keys: str) -> Any:
+    for key in keys:
+        value = value.get(key) if isinstance(value, dict) else None
+    return value

@@ -368,6 +368,14 @@ def test_xlam_answers_not_json() -> None:
     assert (err.reason, err.field) == ("bad_tool_arguments", "answers")
 
 
+def test_responses_truncated_rollout() -> None:
+    err = reject({"responses_create_params": {"input": "Write a test for the issue."},
+                  "response": {"status": "incomplete", "incomplete_details": {"reason": "max_output_tokens"},
+                               "output": [{"type": "message", "role": "assistant",
+                                           "content": [{"type": "output_text", "text": "<think>\nOkay, let's"}]}]}})
+    assert (err.reason, err.field) == ("truncated_generation", "response.incomplete_details")
+
+
 def test_responses_unknown_item() -> None:
     err = reject({"responses_create_params": {"input": [{"type": "web_search_call", "id": "ws_1"}]}})
     assert (err.reason, err.field) == ("unsupported_item", "responses_create_params.input[0].type")

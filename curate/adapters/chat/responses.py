@@ -4,7 +4,8 @@ rollout's `response.output`.
 Items are message / reasoning / function_call / function_call_output (or bare {role, content}). A reasoning
 item's summary becomes the reasoning of the assistant turn that follows it; function calls join the assistant
 turn they follow. A record without an answer from the model (no `response`, or an output with no assistant
-item) is an RL prompt: `meta.prompt_only` is set and the verifier fields stay in meta.
+item) is an RL prompt: `meta.prompt_only` is set and the verifier fields stay in meta. A response cut off at
+its token limit (`incomplete_details`) is a reject, not a training answer.
 """
 
 from __future__ import annotations
@@ -117,6 +118,11 @@ class ResponsesAdapter(Adapter):
         answered = False
         response = record.get("response")
         if isinstance(response, dict):
+            if response.get("incomplete_details") or response.get("status") == "incomplete":
+                # cut off at max_output_tokens: the answer (often the reasoning too) never finished
+                detail = response.get("incomplete_details")
+                raise SampleError("truncated_generation", f"response is incomplete: {detail}",
+                                  "response.incomplete_details")
             for k, item in enumerate(response.get("output") or []):
                 answered |= transcript.add(item, f"response.output[{k}]")
         transcript.finish()

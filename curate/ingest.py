@@ -17,7 +17,7 @@ import pyarrow.parquet as pq
 from datatrove.data import Document, DocumentsPipeline
 from datatrove.pipeline.base import PipelineStep
 
-from curate.adapters import Adapter, RecordContext, by_name, detect
+from curate.adapters import Adapter, RecordContext, all_adapters, by_name, detect
 from curate.ledger import Ledger, RejectWriter
 from curate.readers import DEFAULT_MAX_RECORD_BYTES, Source, Unreadable, excerpt_of, iter_records, resolve_sources
 from curate.sample_io import SampleWriter
@@ -109,6 +109,7 @@ class AdaptRecords(PipelineStep):
 
     def run(self, data: DocumentsPipeline = None, rank: int = 0, world_size: int = 1) -> DocumentsPipeline:
         forced = None if self.fmt == "auto" else by_name(self.fmt)
+        adapters = all_adapters()  # the registry's detection order, resolved once per task rather than per record
         ledger = Ledger()
         with RejectWriter(self.out_dir / "rejects" / _shard_name(rank)) as rejects:
             for document in data or ():
@@ -117,7 +118,7 @@ class AdaptRecords(PipelineStep):
                 tally = ledger.file(source)
                 tally.records_in += 1
                 try:
-                    samples = self._convert(record, RecordContext(source, index, self.domain), forced)
+                    samples = self._convert(record, RecordContext(source, index, self.domain), forced or adapters)
                 except SampleError as err:
                     tally.rejected += 1
                     tally.by_reason[err.reason] += 1
@@ -134,16 +135,18 @@ class AdaptRecords(PipelineStep):
                                    metadata={"source": source, "index": index, "sample": sample})
         ledger.save_part(self.out_dir / PARTS_DIR / f"{rank:05d}.json")
 
-    def _convert(self, record: Any, ctx: RecordContext, forced: Adapter | None) -> list[Sample]:
+    def _convert(self, record: Any, ctx: RecordContext, adapters: Adapter | list[Adapter]) -> list[Sample]:
+        """`adapters` is the one forced by `--format`, or the registry's list to auto-detect from."""
         if isinstance(record, Unreadable):
             raise _UnreadableError(record)
-        if forced is None:
-            adapter = detect(record)
-        elif not (isinstance(record, dict) and forced.detect(record)):
-            keys = ", ".join(sorted(record)[:12]) if isinstance(record, dict) else type(record).__name__
-            raise SampleError("shape_mismatch", f"record does not have the {forced.name} shape (keys: {keys})")
+        if isinstance(adapters, Adapter):
+            adapter = adapters
+            if not (isinstance(record, dict) and adapter.detect(record)):
+                keys = ", ".join(sorted(record)[:12]) if isinstance(record, dict) else type(record).__name__
+                raise SampleError("shape_mismatch", f"record does not have the {adapter.name} shape (keys: {keys})")
         else:
-            adapter = forced
+            adapter = next((a for a in adapters if isinstance(record, dict) and a.detect(record)), None) \
+                or detect(record)  # detect() raises the registry's bad_type / unknown_shape reject
         try:
             samples = list(adapter.convert(record, ctx))
         except SampleError:

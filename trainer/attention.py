@@ -1,0 +1,89 @@
+"""Per-document causal attention over a packed row, registered with transformers as "cascade_docs".
+
+The trainer calls the model with one flattened sequence (batch 1) and the packed-flash-attention kwargs that
+transformers defines: `position_ids` (restarting at 0 per document), `cu_seq_lens_q` / `cu_seq_lens_k` (int32,
+document boundaries, [0, ..., L]) and `max_length_q` / `max_length_k` (python ints). Attention then never crosses a
+boundary, whatever the position ids say (transformers' SDPA/eager with packed position ids alone leak, DESIGN §6).
+
+Kernels, by device and dtype:
+- CUDA, bf16/fp16: `flash_attn_varlen_func` when flash-attn is installed; otherwise torch 2.13's
+  `torch.nn.attention.varlen.varlen_attn` (FlashAttention-2 kernels inside torch, with backward, causal via
+  window_size=(-1, 0), native GQA). It needs no extra package and, unlike FlexAttention, no BlockMask build of
+  O(L²/block²) per step and no torch.compile, so it is the default GPU path.
+- Anything else (CPU, fp32): causal SDPA run per document segment, cost Σ len² like varlen, never an L² mask.
+Without cu_seq_lens each batch row is one causal document (ordinary unpacked inference).
+"""
+
+from __future__ import annotations
+
+import importlib.util
+
+import torch
+import torch.nn.functional as F
+from transformers import AttentionInterface
+
+ATTENTION_NAME = "cascade_docs"
+_HAS_FLASH_ATTN = importlib.util.find_spec("flash_attn") is not None
+
+
+def document_attention_forward(
+    module: torch.nn.Module,
+    query_BHLD: torch.Tensor,
+    key_BKLD: torch.Tensor,
+    value_BKLD: torch.Tensor,
+    attention_mask: torch.Tensor | None,
+    scaling: float | None = None,
+    dropout: float = 0.0,
+    cu_seq_lens_q: torch.Tensor | None = None,
+    max_length_q: int | None = None,
+    **kwargs: object,
+) -> tuple[torch.Tensor, None]:
+    """transformers attention-interface signature; returns the output as [B, L, H, D]."""
+    if cu_seq_lens_q is None:
+        out_BHLD = F.scaled_dot_product_attention(
+            query_BHLD, key_BKLD, value_BKLD, attn_mask=attention_mask, dropout_p=dropout, scale=scaling,
+            is_causal=attention_mask is None, enable_gqa=True,
+        )
+        return out_BHLD.transpose(1, 2).contiguous(), None
+    assert query_BHLD.shape[0] == 1, "packed attention expects one flattened row (batch size 1)"
+    assert int(cu_seq_lens_q[-1]) == query_BHLD.shape[2], "cu_seq_lens_q must end at the row length"
+    if query_BHLD.is_cuda and query_BHLD.dtype in (torch.bfloat16, torch.float16):
+        max_len = int(max_length_q) if max_length_q is not None else int((cu_seq_lens_q[1:] - cu_seq_lens_q[:-1]).max())
+        out_LHD = _varlen_cuda(query_BHLD[0].transpose(0, 1), key_BKLD[0].transpose(0, 1),
+                               value_BKLD[0].transpose(0, 1), cu_seq_lens_q, max_len, scaling, dropout)
+        return out_LHD.unsqueeze(0), None
+    return _per_document_sdpa(query_BHLD, key_BKLD, value_BKLD, cu_seq_lens_q, scaling, dropout), None
+
+
+def _per_document_sdpa(
+    query_BHLD: torch.Tensor, key_BKLD: torch.Tensor, value_BKLD: torch.Tensor,
+    cu_seqlens_N: torch.Tensor, scaling: float | None, dropout: float,
+) -> torch.Tensor:
+    bounds = cu_seqlens_N.tolist()
+    outputs = []
+    for start, end in zip(bounds[:-1], bounds[1:], strict=True):
+        outputs.append(F.scaled_dot_product_attention(
+            query_BHLD[:, :, start:end], key_BKLD[:, :, start:end], value_BKLD[:, :, start:end],
+            dropout_p=dropout, scale=scaling, is_causal=True, enable_gqa=True,
+        ))
+    return torch.cat(outputs, dim=2).transpose(1, 2).contiguous()
+
+
+def _varlen_cuda(
+    query_LHD: torch.Tensor, key_LKD: torch.Tensor, value_LKD: torch.Tensor,
+    cu_seqlens_N: torch.Tensor, max_len: int, scaling: float | None, dropout: float,
+) -> torch.Tensor:
+    cu_seqlens_N = cu_seqlens_N.to(device=query_LHD.device, dtype=torch.int32)
+    if _HAS_FLASH_ATTN:
+        from flash_attn import flash_attn_varlen_func
+
+        return flash_attn_varlen_func(query_LHD, key_LKD, value_LKD, cu_seqlens_N, cu_seqlens_N, max_len, max_len,
+                                      dropout_p=dropout, softmax_scale=scaling, causal=True)
+    from torch.nn.attention.varlen import varlen_attn
+
+    assert dropout == 0.0, "torch varlen_attn has no dropout; use flash-attn for attention dropout"
+    return varlen_attn(query_LHD, key_LKD, value_LKD, cu_seqlens_N, cu_seqlens_N, max_len, max_len,
+                       scale=scaling, window_size=(-1, 0), enable_gqa=True)
+
+
+AttentionInterface.register(ATTENTION_NAME, document_attention_forward)

@@ -1,0 +1,191 @@
+"""Distributed, deterministic, resumable loader over packed Parquet shards.
+
+Every rank derives the same schedule from (seed, step): epoch e shuffles all rows with seed + e, step s takes the
+next `global_rows` of that order (a trailing partial batch is dropped), and the rows of a step are dealt to ranks
+with equal counts, largest attention cost Σ len² first onto the least-loaded rank (the slowest rank sets the FSDP step
+time). Resuming therefore needs only the step number, plus a fingerprint that the shards did not change.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pyarrow.parquet as pq
+import torch
+
+from trainer.config import BatchConfig
+from trainer.loss import IGNORE_INDEX, supervised_positions
+
+ROW_COLUMNS = ["input_ids", "labels", "seq_lengths"]
+
+
+def packed_shard_files(packed_dir: str | Path) -> list[Path]:
+    """`DIR/packed/*.parquet` (a pack/build output) or `DIR/*.parquet`, sorted."""
+    root = Path(packed_dir)
+    files = sorted((root / "packed").glob("*.parquet")) or sorted(root.glob("*.parquet"))
+    if not files:
+        raise ValueError(f"{root}: no packed shards (expected {root}/packed/*.parquet or {root}/*.parquet)")
+    return files
+
+
+@dataclass(frozen=True)
+class RowLocation:
+    file_index: int
+    row_group: int
+    row_in_group: int
+
+
+class PackedDataset:
+    """Index of every packed row: where it lives, its token count and attention cost (reads seq_lengths only)."""
+
+    def __init__(self, packed_dir: str | Path) -> None:
+        self.files = packed_shard_files(packed_dir)
+        self.locations: list[RowLocation] = []
+        tokens, costs = [], []
+        for file_index, path in enumerate(self.files):
+            parquet = pq.ParquetFile(path)
+            missing = [c for c in ROW_COLUMNS if c not in parquet.schema_arrow.names]
+            if missing:
+                raise ValueError(f"{path}: packed shard lacks column(s) {missing}")
+            for group in range(parquet.num_row_groups):
+                lengths = parquet.read_row_group(group, columns=["seq_lengths"]).column("seq_lengths").to_pylist()
+                for row, row_lengths in enumerate(lengths):
+                    lengths_D = np.asarray(row_lengths, dtype=np.int64)
+                    tokens.append(int(lengths_D.sum()))
+                    costs.append(float((lengths_D.astype(np.float64) ** 2).sum()))
+                    self.locations.append(RowLocation(file_index, group, row))
+        self.tokens_R = np.asarray(tokens, dtype=np.int64)
+        self.attention_cost_R = np.asarray(costs, dtype=np.float64)
+        self._cached_group: tuple[int, int] | None = None
+        self._cached_rows: dict[str, list] = {}
+
+    def __len__(self) -> int:
+        return len(self.locations)
+
+    def fingerprint(self) -> str:
+        """Changes when the shards' names, row counts or token counts change (resume safety check)."""
+        digest = hashlib.sha256()
+        digest.update("\n".join(p.name for p in self.files).encode())
+        digest.update(self.tokens_R.tobytes())
+        return digest.hexdigest()[:16]
+
+    def read_row(self, index: int) -> dict[str, list[int]]:
+        location = self.locations[index]
+        key = (location.file_index, location.row_group)
+        if self._cached_group != key:
+            table = pq.ParquetFile(self.files[location.file_index]).read_row_group(location.row_group,
+                                                                                  columns=ROW_COLUMNS)
+            self._cached_rows = {name: table.column(name).to_pylist() for name in ROW_COLUMNS}
+            self._cached_group = key
+        row = {name: self._cached_rows[name][location.row_in_group] for name in ROW_COLUMNS}
+        if not len(row["input_ids"]) == len(row["labels"]) == sum(row["seq_lengths"]):
+            raise ValueError(f"{self.files[location.file_index]}: row {location.row_in_group} of row group "
+                             f"{location.row_group}: input_ids, labels and sum(seq_lengths) differ in length")
+        return row
+
+
+@dataclass
+class MicroBatch:
+    """Rows concatenated into one flattened sequence with document boundaries; what `PackedCausalLM` consumes."""
+
+    input_ids_1L: torch.Tensor
+    position_ids_1L: torch.Tensor
+    cu_seqlens_N: torch.Tensor  # int32, [0, ..., L]
+    max_seqlen: int
+    predictor_index_S: torch.Tensor  # positions whose hidden state predicts a supervised token
+    target_S: torch.Tensor
+    num_tokens: int
+    attention_cost: float  # Σ len² over its documents
+
+    @property
+    def num_supervised(self) -> int:
+        return int(self.target_S.shape[0])
+
+    def model_inputs(self, device: torch.device) -> dict[str, torch.Tensor | int]:
+        return dict(
+            input_ids_1L=self.input_ids_1L.to(device, non_blocking=True),
+            position_ids_1L=self.position_ids_1L.to(device, non_blocking=True),
+            cu_seqlens_N=self.cu_seqlens_N.to(device, non_blocking=True), max_seqlen=self.max_seqlen,
+            predictor_index_S=self.predictor_index_S.to(device, non_blocking=True),
+            target_S=self.target_S.to(device, non_blocking=True),
+        )
+
+
+def make_micro_batch(rows: list[dict[str, list[int]]]) -> MicroBatch:
+    """Concatenate packed rows; position ids restart per document and every document's first label is ignored."""
+    input_ids_L = torch.tensor([t for row in rows for t in row["input_ids"]], dtype=torch.long)
+    labels_L = torch.tensor([t for row in rows for t in row["labels"]], dtype=torch.long)
+    lengths_D = torch.tensor([n for row in rows for n in row["seq_lengths"] if n > 0], dtype=torch.long)
+    starts_D = torch.cumsum(lengths_D, 0) - lengths_D
+    position_ids_L = torch.arange(input_ids_L.shape[0]) - torch.repeat_interleave(starts_D, lengths_D)
+    labels_L[starts_D] = IGNORE_INDEX  # a document's last token never predicts the next document's first
+    predictor_index_S, target_S = supervised_positions(labels_L)
+    cu_seqlens_N = torch.cat([torch.zeros(1, dtype=torch.long), torch.cumsum(lengths_D, 0)]).to(torch.int32)
+    return MicroBatch(
+        input_ids_1L=input_ids_L[None], position_ids_1L=position_ids_L[None], cu_seqlens_N=cu_seqlens_N,
+        max_seqlen=int(lengths_D.max()), predictor_index_S=predictor_index_S, target_S=target_S,
+        num_tokens=int(input_ids_L.shape[0]), attention_cost=float((lengths_D.double() ** 2).sum()),
+    )
+
+
+def balanced_assignment(costs: list[float], world_size: int) -> list[list[int]]:
+    """Deal items to `world_size` bins of equal count, costliest first onto the cheapest open bin (LPT)."""
+    per_bin = len(costs) // world_size
+    assert per_bin * world_size == len(costs), "items must split evenly over ranks"
+    bins: list[list[int]] = [[] for _ in range(world_size)]
+    loads = [0.0] * world_size
+    for item in sorted(range(len(costs)), key=lambda i: (-costs[i], i)):
+        open_bins = [b for b in range(world_size) if len(bins[b]) < per_bin]
+        target = min(open_bins, key=lambda b: (loads[b], b))
+        bins[target].append(item)
+        loads[target] += costs[item]
+    return [sorted(b) for b in bins]
+
+
+class PackedRowLoader:
+    """This rank's micro batches for any step; a pure function of (seed, step), hence trivially resumable."""
+
+    def __init__(self, dataset: PackedDataset, batch: BatchConfig, rank: int, world_size: int, seed: int,
+                 balance_attention: bool = True) -> None:
+        self.dataset = dataset
+        self.global_rows = batch.global_rows
+        self.micro_rows = batch.micro_rows
+        self.accumulation = batch.accumulation_steps(world_size)
+        self.rank, self.world_size, self.seed = rank, world_size, seed
+        self.balance_attention = balance_attention
+        self.steps_per_epoch = len(dataset) // self.global_rows
+        if self.steps_per_epoch == 0:
+            raise ValueError(f"train.batch.global_rows={self.global_rows} exceeds the {len(dataset)} packed rows "
+                             f"in {dataset.files[0].parent}")
+
+    def global_batch(self, step: int) -> list[int]:
+        epoch, offset = divmod(step, self.steps_per_epoch)
+        order = torch.randperm(len(self.dataset), generator=torch.Generator().manual_seed(self.seed + epoch))
+        return order[offset * self.global_rows:(offset + 1) * self.global_rows].tolist()
+
+    def rank_rows(self, step: int) -> list[int]:
+        rows = self.global_batch(step)
+        if self.balance_attention:
+            bins = balanced_assignment([float(self.dataset.attention_cost_R[r]) for r in rows], self.world_size)
+            return [rows[i] for i in bins[self.rank]]
+        per_rank = len(rows) // self.world_size
+        return rows[self.rank * per_rank:(self.rank + 1) * per_rank]
+
+    def micro_batches(self, step: int) -> list[MicroBatch]:
+        rows = self.rank_rows(step)
+        return [make_micro_batch([self.dataset.read_row(r) for r in rows[i:i + self.micro_rows]])
+                for i in range(0, len(rows), self.micro_rows)]
+
+    def state_dict(self, step: int) -> dict[str, int | str]:
+        return {"step": step, "seed": self.seed, "rows": len(self.dataset), "fingerprint": self.dataset.fingerprint()}
+
+    def check_resume(self, state: dict[str, int | str]) -> None:
+        """Refuse to resume on different data or a different shuffle: the loss curve would silently change."""
+        expected = self.state_dict(int(state["step"]))
+        for key in ("seed", "rows", "fingerprint"):
+            if state[key] != expected[key]:
+                raise ValueError(f"cannot resume: data {key} was {state[key]!r} at checkpoint time, now "
+                                 f"{expected[key]!r} (packed shards or seed changed)")

@@ -1,0 +1,85 @@
+"""Process group and FSDP2 sharding: one `fully_shard` per decoder block, then the root.
+
+Works the same under `torchrun` (env:// rendezvous, any number of nodes) and as a plain single process (a
+world of one over an in-memory store), so tests, the demo and multi-node jobs share one code path.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+import torch
+import torch.distributed as dist
+from torch import nn
+from torch.distributed.algorithms._checkpoint.checkpoint_wrapper import checkpoint_wrapper
+from torch.distributed.device_mesh import init_device_mesh
+from torch.distributed.fsdp import MixedPrecisionPolicy, fully_shard
+
+from trainer.config import ParallelConfig
+from trainer.model import PackedCausalLM, decoder_blocks
+
+
+@dataclass(frozen=True)
+class DistributedContext:
+    rank: int
+    world_size: int
+    local_rank: int
+    device: torch.device
+
+    @property
+    def is_main(self) -> bool:
+        return self.rank == 0
+
+
+def init_distributed() -> DistributedContext:
+    """nccl on GPU, gloo on CPU; a one-process group without torchrun's environment variables."""
+    use_cuda = torch.cuda.is_available()
+    local_rank = int(os.environ.get("LOCAL_RANK", 0))
+    device = torch.device("cuda", local_rank) if use_cuda else torch.device("cpu")
+    if use_cuda:
+        torch.cuda.set_device(device)
+    if not dist.is_initialized():
+        backend = "nccl" if use_cuda else "gloo"
+        if "RANK" in os.environ and "WORLD_SIZE" in os.environ:
+            dist.init_process_group(backend=backend, device_id=device if use_cuda else None)
+        else:
+            dist.init_process_group(backend=backend, store=dist.HashStore(), rank=0, world_size=1)
+    return DistributedContext(dist.get_rank(), dist.get_world_size(), local_rank, device)
+
+
+def shutdown_distributed() -> None:
+    if dist.is_initialized():
+        dist.destroy_process_group()
+
+
+def mixed_precision_policy(config: ParallelConfig, device: torch.device) -> MixedPrecisionPolicy:
+    """bf16 compute with fp32 gradient reduction on GPU (fp32 master weights stay in the shards); fp32 on CPU."""
+    use_bf16 = config.mixed_precision == "bf16" or (config.mixed_precision == "auto" and device.type == "cuda")
+    if use_bf16:
+        return MixedPrecisionPolicy(param_dtype=torch.bfloat16, reduce_dtype=torch.float32)
+    return MixedPrecisionPolicy(param_dtype=torch.float32, reduce_dtype=torch.float32)
+
+
+def shard_model(model: PackedCausalLM, config: ParallelConfig, context: DistributedContext) -> PackedCausalLM:
+    """Activation-checkpoint each block (optional), `fully_shard` each block, then the root; move to device."""
+    blocks = decoder_blocks(model.causal_lm)
+    if config.activation_checkpointing:
+        _wrap_blocks_for_checkpointing(model, blocks)
+        blocks = [m for m in model.modules() if type(m).__name__ == "CheckpointWrapper"]
+    policy = mixed_precision_policy(config, context.device)
+    mesh = init_device_mesh(context.device.type, (context.world_size,))
+    model.to(context.device)
+    for block in blocks:
+        fully_shard(block, mesh=mesh, mp_policy=policy)
+    fully_shard(model, mesh=mesh, mp_policy=policy)
+    return model
+
+
+def _wrap_blocks_for_checkpointing(model: nn.Module, blocks: list[nn.Module]) -> None:
+    """Replace every block by a non-reentrant checkpoint wrapper (DCP state dicts drop the wrapper's prefix)."""
+    block_ids = {id(block) for block in blocks}
+    for parent in list(model.modules()):
+        for name, child in list(parent.named_children()):
+            if id(child) in block_ids:
+                parent.register_module(name, checkpoint_wrapper(child))

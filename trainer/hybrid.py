@@ -5,9 +5,10 @@ For Nemotron-H every `NemotronHMamba2Mixer` becomes a `SegmentAwareNemotronHMamb
 same parameters and state-dict keys), so its conv and SSM state restart at each document of a packed row.
 
 What the patch relies on: `NemotronHBlock` hands its `**kwargs` to the Mamba mixer, so the `cu_seq_lens_q` the
-trainer passes for packed attention (or an explicit `seq_idx`) reaches every mixer. A forward pre-hook on the model
-covers the other packed convention, `position_ids` restarting at 0 with no `cu_seq_lens_q`: it adds the derived
-`seq_idx`. Packed forwards never build a generation cache (the hook sets `use_cache=False`).
+trainer passes for packed attention (or an explicit `seq_idx`) reaches every mixer. A forward pre-hook on the base
+model (`model.base_model`, which the causal-LM wrapper calls too) covers the other packed convention, `position_ids`
+restarting at 0 with no `cu_seq_lens_q`: it adds the derived `seq_idx`. Packed forwards never build a generation
+cache (the hook sets `use_cache=False`).
 
 MoE layers need nothing: the Nemotron-H router scores each token on its own (sigmoid + top-k, aux-loss-free
 balancing through a fixed `e_score_correction_bias` buffer; transformers computes no auxiliary loss for it), with
@@ -57,9 +58,10 @@ def prepare_for_packing(model: nn.Module, backend: PackingBackend = "auto") -> N
     for _, mixer in mixers:
         mixer.__class__ = SegmentAwareNemotronHMamba2Mixer
         mixer.packing_backend = backend
-    if not getattr(model, _HOOK_FLAG, False):
-        model.register_forward_pre_hook(_packed_forward_kwargs, with_kwargs=True)
-        setattr(model, _HOOK_FLAG, True)
+    base_model = getattr(model, "base_model", model)  # the trainer calls the base model directly
+    if not getattr(base_model, _HOOK_FLAG, False):
+        base_model.register_forward_pre_hook(_packed_forward_kwargs, with_kwargs=True)
+        setattr(base_model, _HOOK_FLAG, True)
 
 
 def _packed_forward_kwargs(

@@ -29,7 +29,8 @@ class SWEAgentTrajAdapter(Adapter):
     def detect(self, record: dict[str, Any]) -> bool:
         if not isinstance(record.get("info"), dict):
             return False
-        if "history" in record:
+        history = record.get("history")
+        if isinstance(history, list) and history and isinstance(history[0], dict) and "role" in history[0]:
             return True
         steps = record.get("trajectory")
         return isinstance(steps, list) and (not steps or (isinstance(steps[0], dict) and "action" in steps[0]))

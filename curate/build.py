@@ -1,0 +1,312 @@
+"""`cascade build`: a recipe → ingest → filter → dedup → decontam → mix (→ tokenize → pack), with a ledger that
+adds up at every stage and a manifest that is byte-for-byte reproducible.
+
+Layout of OUT: `<stage>/samples|rejects|duplicates/NNNNN.parquet` per stage, `<stage>/.done` (the stage's ledger
+entry, written last: a re-run skips finished stages), `logs/` (datatrove logs and completion markers: a re-run
+skips finished tasks), `ledger.json`, `manifest.json`. Determinism: tasks follow input shards, never workers, and
+every random choice draws from the recipe seed, so 1 or N workers and a killed-then-resumed run give one manifest.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import importlib.metadata
+import os
+import shutil
+import sys
+from collections import Counter
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import orjson
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from curate.decontam import DecontamCheck
+from curate.dedup import PipelinePlan, dedup_plans
+from curate.documents import SampleShardReader, StageWriter
+from curate.filters import build_filter_steps
+from curate.recipe import ExecutorSettings, Recipe, load_recipe
+from curate.schema import SAMPLE_SCHEMA
+
+STAGES = ("ingest", "filter", "dedup", "decontam", "mix")
+OUTPUT_FOLDERS = ("samples", "rejects", "duplicates")
+VERSIONED_PACKAGES = ("cascade", "datatrove", "pyarrow", "numpy", "xxhash", "orjson", "unidiff", "jsonschema")
+Progress = Callable[[str, str], None]  # (stage, message)
+
+
+# ---------------------------------------------------------------- running datatrove pipelines
+
+
+@contextlib.contextmanager
+def _stderr_to(path: Path) -> Iterator[None]:
+    """datatrove logs every task to stderr; send that (workers included: they inherit fd 2) to the stage log."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    sys.stderr.flush()
+    saved = os.dup(2)
+    with path.open("ab") as log:
+        os.dup2(log.fileno(), 2)
+        try:
+            yield
+        finally:
+            sys.stderr.flush()
+            os.dup2(saved, 2)
+            os.close(saved)
+
+
+def run_plan(plan: PipelinePlan, logs_dir: Path, executor: ExecutorSettings) -> None:
+    """Run one pipeline on the recipe's executor; finished tasks (datatrove completions) are skipped."""
+    logging_dir = str(logs_dir / plan.name)
+    if executor.kind == "local":
+        from datatrove.executor import LocalPipelineExecutor
+
+        runner = LocalPipelineExecutor(plan.pipeline, tasks=plan.tasks, workers=min(executor.workers, plan.tasks),
+                                       logging_dir=logging_dir)
+    elif executor.kind == "slurm":
+        from datatrove.executor import SlurmPipelineExecutor
+
+        runner = SlurmPipelineExecutor(pipeline=plan.pipeline, tasks=plan.tasks, logging_dir=logging_dir,
+                                       **executor.options)
+    else:
+        from datatrove.executor import RayPipelineExecutor
+
+        runner = RayPipelineExecutor(pipeline=plan.pipeline, tasks=plan.tasks, logging_dir=logging_dir,
+                                     **executor.options)
+    log_path = logs_dir / f"{plan.name}.stderr.log"
+    try:
+        with _stderr_to(log_path):
+            runner.run()
+    except Exception as e:
+        tail = log_path.read_text(errors="replace")[-3000:]
+        raise RuntimeError(f"pipeline {logs_dir.name}/{plan.name} failed ({e}); log tail:\n{tail}") from e
+
+
+# ---------------------------------------------------------------- counting
+
+
+def _rows(files: list[Path]) -> int:
+    return sum(pq.ParquetFile(f).metadata.num_rows for f in files)
+
+
+def _reason_counts(files: list[Path]) -> dict[str, int]:
+    counts: Counter[str] = Counter()
+    for f in files:
+        column = pq.read_table(f, columns=["filter", "reason"])
+        for check, reason in zip(column["filter"].to_pylist(), column["reason"].to_pylist(), strict=True):
+            counts[f"{check}:{reason}"] += 1
+    return dict(sorted(counts.items()))
+
+
+def _shards(stage_dir: Path, folder: str) -> list[Path]:
+    return sorted((stage_dir / folder).glob("*.parquet"))
+
+
+def stage_entry(in_rows: int, stage_dir: Path) -> dict[str, Any]:
+    """Ledger entry of a datatrove stage, counted from its output files; asserts in == kept + dropped + dups."""
+    kept = _rows(_shards(stage_dir, "samples"))
+    dropped = _reason_counts(_shards(stage_dir, "rejects"))
+    duplicates = _reason_counts(_shards(stage_dir, "duplicates"))
+    entry = {"in": in_rows, "kept": kept, "dropped": sum(dropped.values()), "duplicates": sum(duplicates.values()),
+             "dropped_by_reason": dropped, "duplicates_by_kind": duplicates}
+    assert in_rows == kept + entry["dropped"] + entry["duplicates"], f"{stage_dir.name} ledger does not add up: {entry}"
+    return entry
+
+
+# ---------------------------------------------------------------- stages
+
+
+class Build:
+    def __init__(self, recipe: Recipe, out_dir: Path, progress: Progress):
+        self.recipe, self.out, self.progress = recipe, out_dir, progress
+        self.ledger: dict[str, Any] = {}
+
+    def stage(self, name: str, run: Callable[[Path], dict[str, Any]]) -> None:
+        stage_dir = self.out / name
+        done = stage_dir / ".done"
+        if done.is_file():
+            self.ledger[name] = orjson.loads(done.read_bytes())
+            self.progress(name, "already done (resumed)")
+            return
+        self.progress(name, "running")
+        entry = run(stage_dir)
+        done.write_bytes(orjson.dumps(entry, option=orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS))
+        self.ledger[name] = entry
+        self.progress(name, f"in {entry['in']} → kept {entry['kept']}")
+
+    def ingest(self, stage_dir: Path) -> dict[str, Any]:
+        from curate.ingest import ingest
+
+        totals: Counter[str] = Counter()
+        reasons: Counter[str] = Counter()
+        per_source = []
+        for i, source in enumerate(self.recipe.sources):
+            part = stage_dir / "sources" / f"{i:03d}"
+            if (part / "ledger.json").is_file():  # ingest writes it last
+                summary = orjson.loads((part / "ledger.json").read_bytes())
+            else:
+                summary = ingest([source.spec], source.domain, part, fmt=source.format, strict=source.strict,
+                                 progress=False)
+            self.progress("ingest", f"{source.spec}: {summary['samples_out']} samples")
+            totals.update(records_in=summary["in"], kept=summary["kept"], rejected=summary["rejected"],
+                          samples_out=summary["samples_out"])
+            reasons.update({f"ingest:{k}": v for k, v in summary["by_reason"].items()})
+            per_source.append({"source": source.spec, "domain": source.domain, "in": summary["in"],
+                               "kept": summary["kept"], "dropped": summary["rejected"],
+                               "samples_out": summary["samples_out"]})
+        entry = {"in": totals["records_in"], "kept": totals["kept"], "dropped": totals["rejected"], "duplicates": 0,
+                 "samples_out": totals["samples_out"], "dropped_by_reason": dict(sorted(reasons.items())),
+                 "duplicates_by_kind": {}, "per_source": per_source,
+                 "note": "ingest counts records; one record may yield several samples (samples_out)"}
+        assert entry["in"] == entry["kept"] + entry["dropped"], f"ingest ledger does not add up: {entry}"
+        assert entry["samples_out"] == _rows(self.ingest_files()), "ingest shards disagree with its ledger"
+        return entry
+
+    def ingest_files(self) -> list[Path]:
+        return sorted((self.out / "ingest" / "sources").glob("*/samples/*.parquet"))
+
+    def datatrove_stage(self, stage_dir: Path, in_files: list[Path], plans: list[PipelinePlan]) -> dict[str, Any]:
+        for plan in plans:
+            self.progress(stage_dir.name, f"{plan.name}: {plan.tasks} task(s)")
+            run_plan(plan, self.out / "logs" / stage_dir.name, self.recipe.executor)
+        return stage_entry(_rows(in_files), stage_dir)
+
+    def filter(self, stage_dir: Path) -> dict[str, Any]:
+        files = self.ingest_files()
+        steps = [SampleShardReader(files), *build_filter_steps(self.recipe.filters), StageWriter(stage_dir)]
+        return self.datatrove_stage(stage_dir, files, [PipelinePlan("filter", steps, len(files))])
+
+    def dedup(self, stage_dir: Path) -> dict[str, Any]:
+        files = _shards(self.out / "filter", "samples")
+        return self.datatrove_stage(stage_dir, files, dedup_plans(files, stage_dir, self.recipe.dedup))
+
+    def decontam(self, stage_dir: Path) -> dict[str, Any]:
+        files = _shards(self.out / "dedup", "samples")
+        steps = [SampleShardReader(files), DecontamCheck(self.recipe.decontam), StageWriter(stage_dir)]
+        return self.datatrove_stage(stage_dir, files, [PipelinePlan("decontam", steps, len(files))])
+
+    def mix(self, stage_dir: Path) -> dict[str, Any]:
+        files = _shards(self.out / "decontam", "samples")
+        table = pa.concat_tables([pq.read_table(f, schema=SAMPLE_SCHEMA) for f in files]) if files else \
+            SAMPLE_SCHEMA.empty_table()
+        picks, entry = plan_mix(table["domain"].to_pylist(), self.recipe)
+        order = np.random.default_rng([self.recipe.seed, 1]).permutation(len(picks))
+        picks = np.asarray(picks, dtype=np.int64)[order]
+        shutil.rmtree(stage_dir / "samples", ignore_errors=True)
+        (stage_dir / "samples").mkdir(parents=True)
+        rows = self.recipe.mix.shard_rows
+        for k in range(max(1, -(-len(picks) // rows))):
+            chunk = table.take(pa.array(picks[k * rows : (k + 1) * rows], type=pa.int64()))
+            pq.write_table(chunk, stage_dir / "samples" / f"{k:05d}.parquet", compression="zstd")
+        assert _rows(_shards(stage_dir, "samples")) == entry["rows_out"]
+        return entry
+
+    def manifest(self) -> dict[str, Any]:
+        files = []
+        for path in sorted(self.out.rglob("*.parquet")):
+            rel = path.relative_to(self.out)
+            if rel.parts[0] in ("logs", "demo_corpus") or "work" in rel.parts and "clusters" not in rel.parts:
+                continue
+            rows = pq.ParquetFile(path).metadata.num_rows
+            files.append({"path": rel.as_posix(), "sha256": _sha256(path), "rows": rows})
+        versions = {}
+        for name in VERSIONED_PACKAGES:
+            with contextlib.suppress(importlib.metadata.PackageNotFoundError):
+                versions[name] = importlib.metadata.version(name)
+        return {"recipe": self.recipe.name, "recipe_sha256": self.recipe.sha256, "seed": self.recipe.seed,
+                "files": files, "versions": versions}
+
+
+def plan_mix(domains: list[str], recipe: Recipe) -> tuple[list[int], dict[str, Any]]:
+    """Row indices of the mix (with repeats for upsampling) and the mix ledger entry.
+
+    Per domain: `count` exact, `weight` a share of `mix.total`, `epochs` a multiple of what survived; `cap` bounds
+    all three; domains the mix does not name are taken once. Whole copies first, then a seeded sample.
+    """
+    mix = recipe.mix
+    by_domain: dict[str, list[int]] = {}
+    for i, d in enumerate(domains):
+        by_domain.setdefault(d, []).append(i)
+    weights = sum(dm.weight for dm in mix.domains.values() if dm.weight is not None)
+    picks: list[int] = []
+    per_domain: dict[str, dict[str, int]] = {}
+    for d in sorted(by_domain):
+        rows, dm = by_domain[d], mix.domains.get(d)
+        n = len(rows)
+        if dm is None or (dm.count is None and dm.weight is None and dm.epochs is None):
+            target = n
+        elif dm.count is not None:
+            target = dm.count
+        elif dm.weight is not None:
+            target = round(mix.total * dm.weight / weights) if weights else 0
+        else:
+            target = round(n * dm.epochs)
+        if dm is not None and dm.cap is not None:
+            target = min(target, dm.cap)
+        copies, rest = divmod(target, n)
+        rng = np.random.default_rng([recipe.seed, sorted(by_domain).index(d) + 2])
+        chosen = rows * copies + sorted(np.asarray(rows)[rng.choice(n, rest, replace=False)].tolist())
+        picks.extend(chosen)
+        per_domain[d] = {"available": n, "selected": n if copies else rest, "rows_out": len(chosen)}
+    selected = sum(v["selected"] for v in per_domain.values())
+    entry = {"in": len(domains), "kept": selected, "dropped": len(domains) - selected, "duplicates": 0,
+             "dropped_by_reason": {"mix:not_selected": len(domains) - selected} if len(domains) > selected else {},
+             "duplicates_by_kind": {}, "rows_out": len(picks), "per_domain": per_domain,
+             "note": "kept counts distinct samples; rows_out includes upsampled copies (same id)"}
+    assert entry["in"] == entry["kept"] + entry["dropped"]
+    return picks, entry
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def ensure_demo_corpus(recipe_path: Path, seed: int) -> Path:
+    """A `demo_corpus: true` recipe reads the generated demo corpus beside it (`demo_corpus/`), written once."""
+    from curate.demo_data import write_demo_corpus
+
+    root = recipe_path.resolve().parent / "demo_corpus"
+    if not (root / "planted.json").is_file():
+        write_demo_corpus(root, seed)
+    return root
+
+
+def run_build(recipe_path: str | Path, out_dir: str | Path, workers: int | None = None,
+              progress: Progress | None = None) -> Path:
+    """Build the recipe into `out_dir` (resuming a killed build there) and return the mix folder."""
+    recipe_path, out = Path(recipe_path), Path(out_dir)
+    recipe = load_recipe(recipe_path)
+    if recipe.demo_corpus:
+        recipe = load_recipe(recipe_path, demo_root=ensure_demo_corpus(recipe_path, recipe.seed))
+    if workers is not None:
+        if workers < 1:
+            raise ValueError(f"workers must be >= 1, got {workers}")
+        recipe.executor.workers = workers
+    out.mkdir(parents=True, exist_ok=True)
+    stamp = out / "recipe.sha256"
+    if stamp.is_file() and stamp.read_text().strip() != recipe.sha256:
+        raise ValueError(f"{out} holds a build of a different recipe; use a fresh --out (or delete it)")
+    stamp.write_text(recipe.sha256 + "\n")
+    build = Build(recipe, out, progress or (lambda stage, message: None))
+    for name in STAGES:
+        build.stage(name, getattr(build, name))
+    for i in range(1, len(STAGES)):
+        prev = build.ledger[STAGES[i - 1]]
+        assert build.ledger[STAGES[i]]["in"] == prev.get("samples_out", prev["kept"]), f"{STAGES[i]} input drifted"
+    final = tokenize_and_pack(recipe, out / "mix", out)
+    ledger = {"recipe": recipe.name, "seed": recipe.seed, "stages": build.ledger,
+              "invariant": "per stage: in == kept + dropped + duplicates"}
+    (out / "ledger.json").write_bytes(orjson.dumps(ledger, option=orjson.OPT_INDENT_2))
+    (out / "manifest.json").write_bytes(orjson.dumps(build.manifest(), option=orjson.OPT_INDENT_2))
+    return final
+
+
+def tokenize_and_pack(recipe: Recipe, mix_dir: Path, out: Path) -> Path:
+    """Integration point for packers/ (render + tokenize + pack the mix); until it is wired, the mix is the output."""
+    return mix_dir

@@ -1,0 +1,164 @@
+"""Readers: every input kind streams records with their numbers; bad bytes become Unreadable, never exceptions."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import zstandard
+
+from curate.readers import Source, Unreadable, iter_records, resolve_sources
+
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
+
+
+def read_all(path: Path, max_record_bytes: int = 64 << 20) -> list[tuple[int, object]]:
+    [source] = resolve_sources([str(path)])
+    return list(iter_records(source, max_record_bytes))
+
+
+def reasons(items: list[tuple[int, object]]) -> dict[int, str]:
+    return {i: item.reason for i, item in items if isinstance(item, Unreadable)}
+
+
+def test_jsonl_numbers_records_and_skips_blank_lines(tmp_path: Path) -> None:
+    path = tmp_path / "a.jsonl"
+    path.write_text('{"a": 1}\n\n   \n{"a": 2}\n{"a": 3}')  # no trailing newline on the last record
+    assert read_all(path) == [(0, {"a": 1}), (1, {"a": 2}), (2, {"a": 3})]
+
+
+def test_jsonl_bad_lines_are_unreadable_and_reading_goes_on(tmp_path: Path) -> None:
+    path = tmp_path / "bad.jsonl"
+    path.write_bytes(b'{"a": 1}\n{"a": \n{"s": "caf\xe9"}\n' + b'{"big": "' + b"x" * 5000 + b'"}\n{"a": 4}\n')
+    items = read_all(path, max_record_bytes=1024)
+    assert reasons(items) == {1: "malformed_json", 2: "invalid_utf8", 3: "record_too_large"}
+    assert items[0] == (0, {"a": 1}) and items[4] == (4, {"a": 4})
+    too_large = items[3][1]
+    assert isinstance(too_large, Unreadable) and "5012 bytes" in too_large.message
+    assert len(too_large.excerpt) <= 1000
+
+
+def test_compressed_jsonl_reads_like_plain(tmp_path: Path) -> None:
+    body = b"".join(json.dumps({"i": i}).encode() + b"\n" for i in range(50))
+    (tmp_path / "a.jsonl").write_bytes(body)
+    (tmp_path / "a.jsonl.gz").write_bytes(gzip.compress(body))
+    (tmp_path / "a.jsonl.zst").write_bytes(zstandard.ZstdCompressor().compress(body))
+    plain = read_all(tmp_path / "a.jsonl")
+    assert len(plain) == 50
+    assert read_all(tmp_path / "a.jsonl.gz") == plain
+    assert read_all(tmp_path / "a.jsonl.zst") == plain
+
+
+def test_json_array_streams_elements(tmp_path: Path) -> None:
+    path = tmp_path / "a.json"
+    path.write_text(json.dumps([{"i": i, "x": 0.5} for i in range(5)], indent=2))
+    assert read_all(path) == [(i, {"i": i, "x": 0.5}) for i in range(5)]
+
+
+def test_cut_off_json_array_keeps_the_records_before_the_cut(tmp_path: Path) -> None:
+    text = json.dumps([{"i": i} for i in range(6)])
+    path = tmp_path / "cut.json"
+    path.write_text(text[: text.index('{"i": 4}') + 4])
+    items = read_all(path)
+    assert [item for _, item in items[:4]] == [{"i": i} for i in range(4)]
+    assert reasons(items) == {4: "truncated_json"}
+
+
+def test_json_array_element_over_the_limit_is_rejected(tmp_path: Path) -> None:
+    path = tmp_path / "big.json"
+    path.write_text(json.dumps([{"i": 0}, {"big": "x" * 300_000}, {"i": 2}]))
+    items = read_all(path, max_record_bytes=100_000)
+    assert reasons(items) == {1: "record_too_large"}
+    assert items[2] == (2, {"i": 2})
+
+
+def test_whole_file_object_is_one_record(tmp_path: Path) -> None:
+    traj = {"trajectory": [{"action": "ls", "observation": "a.py"}], "history": [], "info": {}}
+    path = tmp_path / "run.traj"
+    path.write_text(json.dumps(traj, indent=2))
+    assert read_all(path) == [(0, traj)]
+
+
+def test_list_of_messages_is_one_conversation(tmp_path: Path) -> None:
+    messages = [{"role": "system", "content": "s"}, {"role": "user", "content": "u"},
+                {"role": "assistant", "content": "a"}]
+    path = tmp_path / "x.traj.json"
+    path.write_text(json.dumps(messages))
+    assert read_all(path) == [(0, {"messages": messages})]
+    mixed = tmp_path / "mixed.json"  # message-like dicts followed by something else stay separate records
+    mixed.write_text(json.dumps([*messages, {"foo": 1}]))
+    assert [item for _, item in read_all(mixed)] == [*messages, {"foo": 1}]
+
+
+def test_jsonl_saved_as_json_reads_line_by_line(tmp_path: Path) -> None:
+    path = tmp_path / "lines.json"
+    path.write_text('{"a": 1}\n{"a": 2}\n')
+    assert read_all(path) == [(0, {"a": 1}), (1, {"a": 2})]
+
+
+def test_empty_files_yield_nothing(tmp_path: Path) -> None:
+    for name in ("e.jsonl", "e.csv", "e.jsonl.gz"):
+        (tmp_path / name).write_bytes(gzip.compress(b"") if name.endswith(".gz") else b"")
+        assert read_all(tmp_path / name) == []
+
+
+def test_csv_rows_become_dicts_and_bad_rows_are_unreadable(tmp_path: Path) -> None:
+    path = tmp_path / "p.csv"
+    path.write_bytes(b'Problem,Solution\n"Show 1+1=2.","Multi\nline, with comma"\nx,y,z\n"caf\xe9",ok\nfine,row\n')
+    items = read_all(path)
+    assert items[0] == (0, {"Problem": "Show 1+1=2.", "Solution": "Multi\nline, with comma"})
+    assert reasons(items) == {1: "malformed_csv", 2: "invalid_utf8"}
+    assert items[3] == (3, {"Problem": "fine", "Solution": "row"})
+
+
+def test_resolve_sources_fails_on_missing_path_and_expands_folders(tmp_path: Path) -> None:
+    with pytest.raises(FileNotFoundError, match="nope.jsonl"):
+        resolve_sources([str(tmp_path / "nope.jsonl")])
+    (tmp_path / "d" / "sub").mkdir(parents=True)
+    for name in ("d/b.jsonl", "d/a.json", "d/sub/c.csv", "d/README.md"):
+        (tmp_path / name).write_text("")
+    labels = [Path(s.label).relative_to(tmp_path).as_posix() for s in resolve_sources([str(tmp_path / "d")])]
+    assert labels == ["d/a.json", "d/b.jsonl", "d/sub/c.csv"]
+    with pytest.raises(ValueError, match="unknown file type"):
+        resolve_sources([str(tmp_path / "d" / "README.md")])
+
+
+def test_hub_ids_parse_into_streaming_sources() -> None:
+    [source] = resolve_sources(["hf://nvidia/Nemotron-Cascade-2-SFT-Data/math:train"])
+    assert source == Source("hf://nvidia/Nemotron-Cascade-2-SFT-Data/math:train", "hub",
+                            "nvidia/Nemotron-Cascade-2-SFT-Data", split="train", config="math")
+    with pytest.raises(ValueError, match="hf://ORG/NAME"):
+        resolve_sources(["hf://not a dataset"])
+
+
+def test_reader_memory_does_not_grow_with_the_file(tmp_path: Path) -> None:
+    """~230 MB of JSONL (1 MiB records and one 80 MiB line) streams in a bounded RSS far below the file size."""
+    path = tmp_path / "big.jsonl"
+    record = b'{"text": "' + b"x" * (1 << 20) + b'"}\n'
+    with path.open("wb") as f:
+        for _ in range(75):
+            f.write(record)
+        f.write(b'{"text": "')
+        for _ in range(80):
+            f.write(b"y" * (1 << 20))
+        f.write(b'"}\n')
+        for _ in range(75):
+            f.write(record)
+    # VmHWM, not ru_maxrss: Linux carries ru_maxrss across exec, so it would report the forked test process.
+    script = (
+        "import re, sys\n"
+        "from curate.readers import Source, Unreadable, iter_records\n"
+        "items = iter_records(Source('b', 'jsonl', sys.argv[1]), max_record_bytes=8 << 20)\n"
+        "bad = sum(isinstance(item, Unreadable) for _, item in items)\n"
+        "hwm = re.search(r'VmHWM:\\s+(\\d+) kB', open('/proc/self/status').read()).group(1)\n"
+        "print(bad, int(hwm) * 1024)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", script, str(path)], capture_output=True, text=True, check=True,
+                         cwd=PROJECT_ROOT, timeout=120).stdout.split()
+    oversized, peak_rss = int(out[0]), int(out[1])
+    assert oversized == 1
+    assert peak_rss < 100 << 20 < path.stat().st_size // 2, f"peak RSS {peak_rss / 2**20:.0f} MiB"

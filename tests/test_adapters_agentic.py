@@ -262,6 +262,12 @@ def test_mini_swe_agent_shapes(realdata: Path) -> None:
     assert coder.meta["patch"] == raw["patch"] and coder.meta["verified"] is True
     (issue,) = run(load_records(realdata / "swe_agentic/minisweagent_github_issue.traj.json")[0])
     assert len(issue.messages) == 22 and issue.messages[3].content.startswith("<returncode>")
+    v2 = {"trajectory_format": "mini-swe-agent-1.1", "info": {"exit_status": "Submitted", "submission": "diff"},
+          "messages": [{"role": "system", "content": "sys"}, {"role": "user", "content": "fix"},
+                       {"role": "assistant", "content": "THOUGHT: done\n\n```bash\nsubmit\n```", "extra": {}}]}
+    assert detect(v2).name == "mini_swe_agent"
+    (sample,) = run(v2)
+    assert sample.meta["patch"] == "diff" and sample.meta["exit_status"] == "Submitted"
 
 
 # ------------------------------------------------------------------ agentless and SWE-RL

@@ -68,28 +68,27 @@ class SWESmithAdapter(Adapter):
         raw = require_list(record, "messages")
         messages: list[Message] = []
         structured = text_calls = 0
-        answer_id: str | None = None  # the call the next user message answers
+        pending: ToolCall | None = None  # the call the next user message answers
         for i, msg in enumerate(raw):
             field = f"messages[{i}]"
             if not isinstance(msg, dict):
                 raise SampleError("bad_type", f"message must be an object, got {type(msg).__name__}", field)
             role = canonical_role(msg.get("role"), f"{field}.role")
             text = content_text(msg.get("content"), f"{field}.content")
-            if role == "user" and answer_id is not None:
-                messages.append(Message(role="tool", content=text, tool_call_id=answer_id,
-                                        name=messages[-1].tool_calls[0].name))  # type: ignore[index]
-                answer_id = None
+            if role == "user" and pending is not None:
+                messages.append(Message(role="tool", content=text, tool_call_id=pending.id, name=pending.name))
+                pending = None
                 continue
-            answer_id = None
+            pending = None
             if role != "assistant":
                 messages.append(Message(role=role, content=text))
                 continue
             out = assistant_message(text, f"{field}.content")
             parsed = parse_inline_call(out.content)
             if parsed is not None:
-                out.content, call = parsed
-                call.id = answer_id = f"call_{i}"
-                out.tool_calls = [call]
+                out.content, pending = parsed
+                pending.id = f"call_{i}"
+                out.tool_calls = [pending]
                 structured += 1
             elif "<function=" in out.content:
                 text_calls += 1

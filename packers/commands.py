@@ -38,7 +38,7 @@ def _register_pack(app: typer.Typer) -> None:
                 tokens_dir, out, seq_len=seq_len, seed=seed, oversize=oversize, rows_per_shard=rows_per_shard
             )
         except (ValueError, FileNotFoundError) as e:
-            console.print(f"[red]error:[/red] {e}")
+            typer.echo(f"error: {e}", err=True)
             raise typer.Exit(1) from e
         render_stats(stats, console)
         console.print(f"wrote {stats['shards']} shards to {out / 'packed'} (manifest: {out / 'manifest.json'})")
@@ -75,7 +75,7 @@ def _register_stats(app: typer.Typer) -> None:
                 for path in write_plots(packed_dir, plots):
                     console.print(f"wrote {path}")
         except (ValueError, FileNotFoundError) as e:
-            console.print(f"[red]error:[/red] {e}")
+            typer.echo(f"error: {e}", err=True)
             raise typer.Exit(1) from e
         if as_json:
             print(json.dumps(numbers, indent=2))

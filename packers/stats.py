@@ -122,7 +122,7 @@ def write_plots(packed_dir: str | Path, plot_dir: str | Path) -> list[Path]:
 
     fig, ax = plt.subplots(figsize=(8, 5))
     lengths = np.asarray(docs["len"], dtype=np.float64)
-    bins = np.geomspace(1, max(2.0, lengths.max(initial=2.0)), 50)
+    bins = np.geomspace(max(1.0, lengths.min(initial=1.0)), max(2.0, lengths.max(initial=2.0)), 50)
     for domain in sorted(set(docs["domain"].tolist())):
         ax.hist(lengths[docs["domain"] == domain], bins=bins, histtype="step", label=domain)
     ax.set(xscale="log", xlabel="document length (tokens)", ylabel="documents", title="Document length per domain")

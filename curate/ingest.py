@@ -229,6 +229,8 @@ def ingest(sources: list[str], domain: str, out_dir: Path, fmt: str = "auto", st
         raise ValueError(f"max_record_bytes must be positive, got {max_record_bytes}")
     resolved = resolve_sources(sources)
     out_dir = Path(out_dir)
+    if out_dir.exists() and not out_dir.is_dir():
+        raise ValueError(f"{out_dir}: the output must be a folder, and this is a file")
     _prepare_out_dir(out_dir)
     tasks = max(1, min(workers, len(resolved)))
     show_progress = sys.stderr.isatty() if progress is None else progress

@@ -82,6 +82,13 @@ def final_answer(sample: Sample) -> str:
     return ""
 
 
+def meta_flag(value: object) -> bool:
+    """A boolean meta flag as sources write it: True, "True", "true", "1", 1 — and "False" is false."""
+    if isinstance(value, str):
+        return value.strip().lower() in ("true", "1", "yes", "y")
+    return bool(value)
+
+
 def to_document(sample: Sample) -> Document:
     text = render_text(sample) or sample.id  # datatrove steps treat empty text as a missing document
     return Document(text=text, id=sample.id, metadata={SAMPLE_KEY: sample})

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from datatrove.data import Document
 
+from curate.documents import meta_flag
 from curate.filters.base import Failure, SampleCheck
 from curate.schema import Sample
 
@@ -25,7 +26,7 @@ class StructureCheck(SampleCheck):
 
     def check(self, sample: Sample, doc: Document, settings: StructureSettings) -> Failure | None:
         msgs = sample.messages
-        prompt_only = bool(sample.meta.get("prompt_only"))
+        prompt_only = meta_flag(sample.meta.get("prompt_only"))
         pending_calls = 0
         for i, m in enumerate(msgs):
             if m.role == "system" and i != 0:

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 import unidiff
 from datatrove.data import Document
 
-from curate.documents import final_answer
+from curate.documents import final_answer, meta_flag
 from curate.filters.base import Failure, SampleCheck
 from curate.schema import Sample
 
@@ -55,7 +55,7 @@ class SweCheck(SampleCheck):
             return "no_submission", "the trajectory ends without a patch or a submission call"
         if settings.require_resolved:
             for k in settings.resolved_keys:
-                if k in sample.meta and not sample.meta[k]:
+                if k in sample.meta and not meta_flag(sample.meta[k]):
                     return "unresolved", f"meta.{k} is {sample.meta[k]!r}"
         return None
 

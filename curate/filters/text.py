@@ -15,12 +15,14 @@ from curate.schema import Sample
 
 @dataclass
 class RepetitionSettings:
-    dup_line_frac: float | None = 0.3
-    dup_para_frac: float | None = 0.3
-    dup_line_char_frac: float | None = 0.2
-    dup_para_char_frac: float | None = 0.2
-    top_2_gram_frac: float = 0.2
-    dup_10_gram_frac: float = 0.1
+    # Looser than Gopher's web-text defaults (0.3/0.3/0.2/0.2/0.2/0.1): conversations legitimately repeat tool
+    # arguments and quoted lines; these catch looping generations without flagging ordinary multi-turn chats.
+    dup_line_frac: float | None = 0.5
+    dup_para_frac: float | None = 0.5
+    dup_line_char_frac: float | None = 0.4
+    dup_para_char_frac: float | None = 0.4
+    top_2_gram_frac: float = 0.25
+    dup_10_gram_frac: float = 0.3
 
 
 class RepetitionCheck(SampleCheck):

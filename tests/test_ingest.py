@@ -237,3 +237,16 @@ def test_cli_prints_a_summary_table(bad_inputs: list[str], tmp_path: Path) -> No
     assert "truncated_json ×1" in result.output
     ledger = json.loads((tmp_path / "out" / "ledger.json").read_text())
     assert ledger["rejected"] == sum(bool(reason) for _, reason in BAD_CORPUS) + 1
+
+
+@pytest.mark.slow
+def test_workers_split_files_and_give_the_same_ledger_and_samples(bad_inputs: list[str], tmp_path: Path) -> None:
+    """Two datatrove tasks (LocalPipelineExecutor, spawned processes) agree with the in-process run."""
+    one = ingest(bad_inputs, "chat", tmp_path / "one", max_record_bytes=MAX_RECORD_BYTES)
+    two = ingest(bad_inputs, "chat", tmp_path / "two", max_record_bytes=MAX_RECORD_BYTES, workers=2)
+    assert two == one
+    assert sorted((tmp_path / "two" / "samples").glob("*.parquet")) == [
+        tmp_path / "two" / "samples" / "00000.parquet", tmp_path / "two" / "samples" / "00001.parquet"]
+    by_id = sorted(iter_samples(tmp_path / "two"), key=lambda s: s.id)
+    assert by_id == sorted(iter_samples(tmp_path / "one"), key=lambda s: s.id)
+    assert sorted(map(str, rejects_of(tmp_path / "two"))) == sorted(map(str, rejects_of(tmp_path / "one")))

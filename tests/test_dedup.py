@@ -1,0 +1,128 @@
+"""Exact and near-duplicate removal: planted duplicates are found and nothing else; shared boilerplate is not."""
+
+from __future__ import annotations
+
+import random
+from pathlib import Path
+
+import orjson
+import pyarrow.parquet as pq
+import pytest
+
+from curate.build import run_plan
+from curate.dedup import DedupSettings, dedup_plans, jaccard, shingles
+from curate.documents import render_text
+from curate.recipe import ExecutorSettings
+from curate.sample_io import iter_samples, write_samples
+from curate.schema import Message, Sample, ToolCall
+
+VOCAB = [f"{a}{b}" for a in ("ka", "lo", "mi", "nu", "pe", "ra", "si", "tu", "vo", "ze") for b in range(200)]
+
+
+def prompt(rng: random.Random, words: int = 80) -> str:
+    return " ".join(rng.choice(VOCAB) for _ in range(words)) + "."
+
+
+def qa(sid: str, question: str, answer: str = "ok", domain: str = "math", **meta) -> Sample:
+    return Sample(sid, domain, "test", [Message("user", question), Message("assistant", answer)], meta=meta)
+
+
+def edit(rng: random.Random, text: str, n_words: int) -> str:
+    words = text.split()
+    for i in rng.sample(range(len(words)), n_words):
+        words[i] = rng.choice(VOCAB)
+    return " ".join(words)
+
+
+def run_dedup(tmp_path: Path, shards: list[list[Sample]], settings: DedupSettings) -> tuple[dict, dict]:
+    """(kept ids, duplicates id -> row) after running the four dedup pipelines on the given shards."""
+    files = []
+    for k, shard in enumerate(shards):
+        files.append(tmp_path / "in" / f"{k:05d}.parquet")
+        write_samples(files[-1], shard)
+    stage = tmp_path / "dedup"
+    for plan in dedup_plans(files, stage, settings):
+        run_plan(plan, tmp_path / "logs", ExecutorSettings(workers=1))
+    kept = {s.id: s for s in iter_samples(stage / "samples")}
+    dups = {}
+    for f in sorted((stage / "duplicates").glob("*.parquet")):
+        for row in pq.read_table(f).to_pylist():
+            dups[row["id"]] = {**orjson.loads(row["extra"]), "reason": row["reason"]}
+    return kept, dups
+
+
+def test_planted_duplicates_found_and_nothing_else(tmp_path):
+    rng = random.Random(7)
+    originals = [qa(f"o{i:03d}", prompt(rng), answer=f"answer {i}") for i in range(80)]
+    exact = [qa(f"x{i}", originals[i].messages[0].content.upper().replace(".", " !"), answer="other")
+             for i in range(0, 10)]
+    near = [qa(f"n{i}", edit(rng, originals[i].messages[0].content, 2), answer="other") for i in range(10, 25)]
+    far = [qa(f"f{i}", edit(rng, originals[i].messages[0].content, 30)) for i in range(25, 35)]  # J well under 0.7
+    other_domain = [qa("chat_copy", originals[40].messages[0].content, domain="chat")]
+    planted = {s.id for s in exact + near}
+    shard_a = originals[:40] + near[:7] + far
+    shard_b = originals[40:] + exact + near[7:] + other_domain
+    kept, dups = run_dedup(tmp_path, [shard_a, shard_b], DedupSettings())
+
+    assert set(dups) == planted
+    assert len(kept) + len(dups) == len(shard_a) + len(shard_b)
+    for s in exact:
+        assert dups[s.id]["reason"] == "exact_duplicate" and dups[s.id]["kept_id"] == f"o{int(s.id[1:]):03d}"
+    for s in near:
+        d = dups[s.id]
+        assert d["reason"] == "near_duplicate" and d["kept_id"] == f"o{int(s.id[1:]):03d}"
+        assert d["jaccard"] >= 0.7
+    assert {dups[s.id]["cluster_id"] for s in exact + near} == {dups[s.id]["cluster_id"] for s in exact + near}
+    assert len({dups[s.id]["cluster_id"] for s in exact + near}) == len(planted)  # one cluster per original
+    assert "chat_copy" in kept  # dedup is scoped per domain
+
+
+def test_shared_system_prompt_and_tools_are_not_collapsed(tmp_path):
+    rng = random.Random(3)
+    system = "You are a careful assistant for a logistics company. " + prompt(rng, 600)
+    tools = [{"type": "function", "function": {
+        "name": f"tool_{k}", "description": prompt(rng, 60),
+        "parameters": {"type": "object", "properties": {"query": {"type": "string", "description": prompt(rng, 30)}},
+                       "required": ["query"]}}} for k in range(6)]
+    samples = []
+    for i in range(40):
+        question = prompt(rng, 12)
+        call = ToolCall("tool_1", {"query": question[:20]}, "c0")
+        samples.append(Sample(f"t{i:02d}", "tool_calling", "test", [
+            Message("system", system), Message("user", question), Message("assistant", "", None, [call]),
+            Message("tool", "result", tool_call_id="c0"), Message("assistant", "Here it is.")], tools=tools))
+    # Whole transcripts are near-identical: shingling them would collapse the set (the failure DESIGN §5 cites).
+    whole = [shingles(render_text(s) + str(s.tools), 5) for s in samples[:2]]
+    assert jaccard(*whole) > 0.9
+    kept, dups = run_dedup(tmp_path, [samples], DedupSettings())
+    assert dups == {} and len(kept) == 40
+
+
+@pytest.mark.parametrize(("keep", "expected"), [("first", "a"), ("longest", "b"), ("score", "c")])
+def test_keep_policy(tmp_path, keep, expected):
+    rng = random.Random(11)
+    text = prompt(rng)
+    samples = [qa("a", text, "short", quality=0.1), qa("b", text, "a much longer answer " * 5, quality=0.2),
+               qa("c", text, "mid answer", quality=0.9)]
+    settings = DedupSettings(keep=keep, score_field="quality" if keep == "score" else None)
+    kept, dups = run_dedup(tmp_path, [samples], settings)
+    assert set(kept) == {expected}
+    assert {d["kept_id"] for d in dups.values()} == {expected}
+
+
+def test_include_answer_keeps_two_answers_to_one_prompt(tmp_path):
+    rng = random.Random(5)
+    text = prompt(rng)
+    samples = [qa("a", text, prompt(rng, 60)), qa("b", text, prompt(rng, 60))]
+    kept, _ = run_dedup(tmp_path / "prompt_only", [samples], DedupSettings())
+    assert set(kept) == {"a"}
+    kept, _ = run_dedup(tmp_path / "with_answer", [samples], DedupSettings(include_answer=["math"]))
+    assert set(kept) == {"a", "b"}
+
+
+def test_shingles_and_jaccard():
+    a = shingles("the quick brown fox jumps over the lazy dog", 5)
+    assert jaccard(a, a) == 1.0
+    assert jaccard(a, shingles("THE QUICK, brown fox -- jumps over the lazy dog!", 5)) == 1.0
+    assert jaccard(a, shingles("the quick brown fox jumps over the lazy dog", 5, scope="chat")) == 0.0
+    assert shingles("too short", 5).size == 1  # short texts still get one shingle

@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from curate.adapters import RecordContext, detect
+from curate.adapters.chat.xlam import xlam_parameters_to_schema
 from curate.adapters.text import (
     CallLinker,
     openai_tool,
@@ -229,6 +230,18 @@ def test_llama_nemotron_llama3_tokens_input() -> None:
     assert s.meta["generator"] == "DeepSeek-R1"
 
 
+def test_opencodereasoning_placeholder_input_is_rejected() -> None:
+    err = reject({"id": "x", "input": "-", "output": "<think>a</think>b", "dataset": "taco"})
+    assert (err.reason, err.field) == ("no_prompt", "input")
+    assert "taco" in err.detail
+
+
+def test_thinking_field_is_reasoning() -> None:
+    s = convert({"messages": [{"role": "user", "content": "2+2?"},
+                              {"role": "assistant", "thinking": "Add them.", "content": "4"}]})
+    assert (s.messages[1].reasoning_content, s.messages[1].content) == ("Add them.", "4")
+
+
 def test_llama_nemotron_message_list_input_gets_system_prompt() -> None:
     s = convert({"input": [{"role": "user", "content": "Name a prime above 100."}],
                  "output": "<think></think>101", "system_prompt": "detailed thinking off", "reasoning": "off"})
@@ -268,6 +281,19 @@ def test_hermes_tool_calls_in_sharegpt() -> None:
         ("call_0", "{\"symbol\": \"AAPL\", \"price\": 190.1}"), ("call_1", "{\"symbol\": \"MSFT\", \"price\": 410.5}")]
 
 
+def test_hermes_python_repr_calls() -> None:
+    # NousResearch hermes-function-calling-v1 writes the call as a Python dict repr, not JSON
+    s = convert({"conversations": [
+        {"from": "human", "value": "What is TSLA trading at?"},
+        {"from": "gpt", "value": "<tool_call>\n{'arguments': {'symbol': 'TSLA', 'live': True}, "
+                                 "'name': 'get_stock_price'}\n</tool_call>"},
+        {"from": "tool", "value": "<tool_response>\n{'price': 251.3}\n</tool_response>"},
+        {"from": "gpt", "value": "TSLA trades at $251.30."}]})
+    assert s.messages[1].tool_calls == [ToolCall(name="get_stock_price", arguments={"symbol": "TSLA", "live": True},
+                                                 id="call_0")]
+    assert s.messages[1].content == "" and s.messages[2].content == "{'price': 251.3}"
+
+
 def test_hermes_block_that_does_not_parse_keeps_text() -> None:
     text = "Calling.\n<tool_call>\n{\"name\": \"f\", \"arguments\": {oops}}\n</tool_call>"
     s = convert({"conversations": [{"from": "human", "value": "hi"}, {"from": "gpt", "value": text}]})
@@ -289,7 +315,23 @@ def test_xlam_record() -> None:
     assert [c.arguments for c in assistant.tool_calls] == [{"type": "beta"}, {"type": "game"}]
     params = s.tools[0]["function"]["parameters"]
     assert params["type"] == "object" and params["required"] == ["platform"]
-    assert params["properties"]["type"]["default"] == "game"
+    assert params["properties"]["type"] == {
+        "type": "string", "description": "The type of giveaways to retrieve (e.g., game, loot, beta).",
+        "default": "game"}
+
+
+@pytest.mark.parametrize(("type_name", "schema"), [
+    ("str", {"type": "string"}),
+    ("int, optional", {"type": "integer"}),
+    ("List[int]", {"type": "array", "items": {"type": "integer"}}),
+    ("Dict[str, Any], optional", {"type": "object"}),
+    ("List[Dict[str, int]]", {"type": "array", "items": {"type": "object"}}),
+    ("Union[int, str]", {}),  # no JSON Schema type: unconstrained rather than wrong
+])
+def test_xlam_python_types_become_json_schema(type_name: str, schema: dict) -> None:
+    params = xlam_parameters_to_schema({"x": {"type": type_name, "description": "d"}})
+    assert params["properties"]["x"] == {**schema, "description": "d"}
+    assert params["required"] == ([] if "optional" in type_name else ["x"])
 
 
 def test_detection_prefers_specific_shapes() -> None:

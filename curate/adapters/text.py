@@ -7,6 +7,7 @@ adapters only pass the path along and the reject names the record's field.
 
 from __future__ import annotations
 
+import ast
 import re
 from typing import Any
 
@@ -138,21 +139,30 @@ def parse_hermes_tool_calls(text: str) -> tuple[str, list[ToolCall]] | None:
         return None
     calls = []
     for block in blocks:
-        try:
-            obj = orjson.loads(block.group(1))
-        except orjson.JSONDecodeError:
+        obj = _loads_call_object(block.group(1))
+        if not isinstance(obj, dict) or not isinstance(obj.get("name"), str) or not obj["name"]:
             return None
-        args = obj.get("arguments", obj.get("parameters", {})) if isinstance(obj, dict) else None
+        args = obj.get("arguments", obj.get("parameters", {}))
         if isinstance(args, str):
-            try:
-                args = orjson.loads(args) if args.strip() else {}
-            except orjson.JSONDecodeError:
-                return None
-        if not isinstance(obj.get("name"), str) or not obj["name"] or not isinstance(args, dict):
+            args = _loads_call_object(args) if args.strip() else {}
+        if not isinstance(args, dict):
             return None
         calls.append(ToolCall(name=obj["name"], arguments=args, id=str(obj.get("id") or "")))
     outside = _HERMES_CALL.sub("", text)
     return outside.strip(), calls
+
+
+def _loads_call_object(text: str) -> Any:
+    """JSON, or a Python literal (Hermes function-calling data writes calls as Python dict reprs); None if neither.
+    `ast.literal_eval` evaluates literals only, never code."""
+    try:
+        return orjson.loads(text)
+    except orjson.JSONDecodeError:
+        pass
+    try:
+        return ast.literal_eval(text)
+    except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
+        return None
 
 
 def tool_call_from_dict(call: Any, field: str) -> ToolCall:

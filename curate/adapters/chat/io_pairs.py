@@ -58,6 +58,10 @@ class InputOutputAdapter(Adapter):
 
     def convert(self, record: dict[str, Any], ctx: RecordContext) -> Iterator[Sample]:
         raw_input = record["input"]
+        if isinstance(raw_input, str) and raw_input.strip() in ("", "-"):
+            # OpenCodeReasoning split_0 ships "-" here: the question must be joined from its source dataset
+            raise SampleError("no_prompt", f"input is a placeholder ({raw_input!r}); join the question from the "
+                              f"record's source dataset ({record.get('dataset', '?')}) before ingesting", "input")
         if isinstance(raw_input, list):
             messages = convert_openai_messages(raw_input, "input")
         else:

@@ -1,7 +1,7 @@
 """OpenAI chat `messages` (+ `tools`): Nemotron-Post-Training, Cascade-2-SFT-Data, ADP code feedback, ...
 
-Assistant reasoning comes from a `reasoning_content` (or `reasoning`) field, or inline `<think>` / OpenThoughts
-markers in `content`. Calls come from `tool_calls` (arguments as a JSON string or an object) or the legacy
+Assistant reasoning comes from a `reasoning_content` (or `reasoning` / `thinking`) field, or inline `<think>` /
+OpenThoughts markers in `content`. Calls come from `tool_calls` (arguments as a JSON string or an object) or the legacy
 `function_call`; results from `tool` (or legacy `function`) messages.
 """
 
@@ -21,6 +21,10 @@ from curate.adapters.text import (
     tool_call_from_dict,
 )
 from curate.schema import Message, Sample, SampleError
+
+# Where sources put an assistant's thinking when it is not inline: OpenAI-compatible servers (vLLM, DeepSeek)
+# use reasoning_content, some chat templates (gpt-oss) `thinking`.
+REASONING_KEYS = ("reasoning_content", "reasoning", "thinking")
 
 
 def _is_openai_content(content: Any) -> bool:
@@ -49,11 +53,12 @@ def convert_openai_message(raw: Any, field: str, linker: CallLinker) -> Message:
                        name=raw.get("name") or linker.name_of(call_id))
     if role != "assistant":
         return Message(role=role, content=content)
-    reasoning = raw.get("reasoning_content", raw.get("reasoning"))
+    key = next((k for k in REASONING_KEYS if raw.get(k) is not None), None)
+    reasoning = raw.get(key) if key else None
     if isinstance(reasoning, str):
         reasoning = reasoning.strip() or None
     elif reasoning is not None:
-        raise SampleError("bad_type", "reasoning_content must be a string", f"{field}.reasoning_content")
+        raise SampleError("bad_type", f"{key} must be a string", f"{field}.{key}")
     if reasoning is None:
         reasoning, content = split_reasoning(content, f"{field}.content")
     calls = [tool_call_from_dict(call, f"{field}.tool_calls[{j}]")

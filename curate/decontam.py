@@ -2,7 +2,7 @@
 benchmark problem. Every drop records the benchmark and the n-gram that matched, so a user can audit it.
 
 Benchmark problems shorter than n words are matched whole (as a contiguous word run of their own length), so
-short MBPP/AIME statements are not silently exempt.
+short MBPP/AIME statements are not silently exempt; those under `min_words` are too generic and are skipped.
 """
 
 from __future__ import annotations
@@ -31,6 +31,7 @@ class BenchmarkSpec:
 @dataclass
 class DecontamSettings:
     n: int = 13
+    min_words: int = 8  # benchmark problems shorter than this are too generic to match on
     scope: str = "prompt"  # prompt (user turns) | all (every turn of the rendered sample)
     benchmarks: list[BenchmarkSpec] = field(default_factory=list)
 
@@ -83,14 +84,14 @@ def benchmark_texts(spec: BenchmarkSpec) -> Iterator[str]:
 class NgramIndex:
     """Normalised word n-grams of every benchmark problem → (benchmark name, the n-gram)."""
 
-    def __init__(self, benchmarks: list[BenchmarkSpec], n: int = 13):
+    def __init__(self, benchmarks: list[BenchmarkSpec], n: int = 13, min_words: int = 8):
         self.n = n
         self.grams: dict[str, str] = {}
         self.short: dict[int, dict[str, str]] = {}  # whole problems under n words, by word count
         for spec in benchmarks:
             for text in benchmark_texts(spec):
                 words = normalize_words(text)
-                if not words:
+                if len(words) < min_words:
                     continue
                 if len(words) < n:
                     self.short.setdefault(len(words), {}).setdefault(" ".join(words), spec.name)
@@ -124,7 +125,7 @@ class DecontamCheck(PipelineStep):
 
     def run(self, data: DocumentsPipeline, rank: int = 0, world_size: int = 1) -> DocumentsPipeline:
         if self._index is None:
-            self._index = NgramIndex(self.settings.benchmarks, self.settings.n)
+            self._index = NgramIndex(self.settings.benchmarks, self.settings.n, self.settings.min_words)
         for doc in data:
             if not dropped(doc):
                 sample = sample_of(doc)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
 import itertools
+import json
 import math
 from pathlib import Path
 
@@ -115,3 +117,21 @@ def test_inconsistent_row_names_the_file(tmp_path: Path) -> None:
         PackedDataset(tmp_path).read_row(0)
     with pytest.raises(ValueError, match="no packed shards"):
         PackedDataset(tmp_path / "empty")
+
+
+def test_recipe_trains_on_its_current_build_and_refuses_a_stale_one(tmp_path: Path) -> None:
+    recipe_path = tmp_path / "recipe.yaml"
+    recipe_path.write_text("name: tiny\nseed: 0\nsources:\n  - {path: data.jsonl, domain: chat}\n"
+                           "train:\n  model: {tiny: {arch: llama}}\n  batch: {global_rows: 2}\n")
+    build_dir = tmp_path / "build"
+    write_packed_dir(build_dir, synthetic_rows(4, 32, (4, 16), 64))
+    recipe_sha256 = hashlib.sha256(recipe_path.read_bytes()).hexdigest()
+    (build_dir / "manifest.json").write_text(json.dumps({"recipe_sha256": recipe_sha256}))
+
+    config = load_train_config(recipe_path, build=False, build_dir=str(build_dir))
+    assert config.data.packed_dir == str(build_dir) and config.output_dir == str(build_dir / "train")
+    assert config.batch.global_rows == 2 and len(PackedDataset(config.data.packed_dir)) == 4
+
+    recipe_path.write_text(recipe_path.read_text().replace("global_rows: 2", "global_rows: 4"))
+    with pytest.raises(ValueError, match=r"stale .*cascade build"):
+        load_train_config(recipe_path, build=False, build_dir=str(build_dir))

@@ -22,12 +22,13 @@ def train_command(
     max_steps: Annotated[int | None, typer.Option("--max-steps", help="override train.batch.max_steps")] = None,
     out: Annotated[str | None, typer.Option("--out", help="override train.output_dir")] = None,
     nproc_per_node: Annotated[int, typer.Option("--nproc-per-node", help="> 1: launch torchrun")] = 1,
+    build_dir: Annotated[str | None, typer.Option("--build-dir", help="recipes: build folder (runs/NAME)")] = None,
 ) -> None:
     """Train on packed rows with the bundled FSDP2 SFT trainer (checkpoints, metrics.jsonl, HF export)."""
     from trainer.launch import load_train_config
 
     try:
-        train_config = load_train_config(config, max_steps=max_steps, output_dir=out, build=True)
+        train_config = load_train_config(config, max_steps=max_steps, output_dir=out, build=True, build_dir=build_dir)
     except ValueError as error:
         raise typer.BadParameter(str(error)) from None
     if nproc_per_node > 1:
@@ -36,6 +37,7 @@ def train_command(
         command += ["--resume"] if resume else []
         command += ["--max-steps", str(max_steps)] if max_steps is not None else []
         command += ["--out", train_config.output_dir]
+        command += ["--build-dir", build_dir] if build_dir is not None else []
         raise typer.Exit(subprocess.run(command, env=os.environ.copy()).returncode)
 
     from trainer.train import train

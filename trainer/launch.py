@@ -1,12 +1,14 @@
 """Turn a training config file or a recipe into a validated `TrainConfig`.
 
-A file whose top level has a `train:` key is a recipe: its mix is built by `cascade build` (here first, when the
-build is missing or stale and `build` is allowed) and `train.data.packed_dir` defaults to that build's packed rows.
+A file whose top level has a `train:` key is a recipe: its mix is built by `cascade build` into runs/<recipe name>
+(or --build-dir) first when that build is missing or stale (its manifest.json records another recipe sha256), and
+`train.data.packed_dir` defaults to that build's packed rows.
 Any other YAML mapping is a training config itself. Relative paths are relative to the working directory.
 """
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -16,15 +18,14 @@ from trainer.config import TrainConfig
 
 
 def load_train_config(path: Path, max_steps: int | None = None, output_dir: str | None = None,
-                      build: bool = True) -> TrainConfig:
+                      build: bool = True, build_dir: str | None = None) -> TrainConfig:
     """Read, apply command-line overrides, validate; ValueError names the file and the key."""
     if not path.is_file():
         raise ValueError(f"{path}: no such config or recipe file")
     raw = yaml.safe_load(path.read_text(encoding="utf-8"))
     if not isinstance(raw, dict):
         raise ValueError(f"{path}: expected a YAML mapping at the top level")
-    config_dict = recipe_train_section(path, build) if "train" in raw else raw
-    config_dict = dict(config_dict)
+    config_dict = recipe_train_section(path, build, build_dir) if "train" in raw else dict(raw)
     if max_steps is not None:
         config_dict["batch"] = {**config_dict.get("batch", {}), "max_steps": max_steps}
     if output_dir is not None:
@@ -35,30 +36,36 @@ def load_train_config(path: Path, max_steps: int | None = None, output_dir: str 
         raise ValueError(f"{path}: {error}") from None
 
 
-def recipe_train_section(recipe_path: Path, build: bool) -> dict[str, Any]:
-    """The recipe's `train:` dict, pointed at the packed rows of the recipe's (possibly just rebuilt) mix."""
-    try:
-        from curate.recipe import load_recipe
-    except ImportError:
-        raise ValueError(f"{recipe_path}: recipes need curate.recipe, which this checkout lacks; "
-                         "pass a training config with data.packed_dir instead") from None
+def default_build_dir(recipe_name: str) -> Path:
+    return Path("runs") / recipe_name
+
+
+def recipe_train_section(recipe_path: Path, build: bool, build_dir: str | None) -> dict[str, Any]:
+    """The recipe's `train:` dict, reading the packed rows of the recipe's mix (built first when needed) and
+    writing under BUILD_DIR/train unless it says otherwise."""
+    from curate.recipe import load_recipe
+
     recipe = load_recipe(recipe_path)
-    train_section = dict(recipe.train or {})
+    build_path = Path(build_dir) if build_dir else default_build_dir(recipe.name)
+    train_section = dict(recipe.train)
     data = dict(train_section.get("data") or {})
     if "packed_dir" not in data:
-        data["packed_dir"] = str(ensure_built(recipe_path, build))
+        ensure_built(recipe_path, recipe.sha256, build_path, build)
+        data["packed_dir"] = str(build_path)
     train_section["data"] = data
+    train_section.setdefault("output_dir", str(build_path / "train"))
     return train_section
 
 
-def ensure_built(recipe_path: Path, build: bool) -> Path:
-    """The recipe's build directory, running `cascade build` first when it is missing or stale."""
-    from curate.build import build_is_current, default_build_dir, run_build
-
-    build_dir = default_build_dir(recipe_path)
-    if build_is_current(recipe_path, build_dir):
-        return build_dir
+def ensure_built(recipe_path: Path, recipe_sha256: str, build_path: Path, build: bool) -> None:
+    """Run `cascade build` into build_path unless its manifest records this exact recipe file (sha256)."""
+    manifest_path = build_path / "manifest.json"
+    if manifest_path.is_file() and json.loads(manifest_path.read_text()).get("recipe_sha256") == recipe_sha256:
+        return
+    state = "stale (recipe changed)" if manifest_path.is_file() else "missing"
     if not build:
-        raise ValueError(f"{recipe_path}: its mix in {build_dir} is missing or stale; run `cascade build "
-                         f"{recipe_path}` first (or `cascade train {recipe_path}`, which builds it)")
-    return run_build(recipe_path, build_dir)
+        raise ValueError(f"{recipe_path}: its build in {build_path} is {state}; run `cascade build {recipe_path} "
+                         f"--out {build_path}` first, or `cascade train {recipe_path}` which builds it")
+    from curate.build import run_build
+
+    run_build(recipe_path, build_path)

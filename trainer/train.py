@@ -162,8 +162,10 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--resume", action="store_true", help="continue from the latest checkpoint in --out")
     parser.add_argument("--max-steps", type=int, default=None, help="override train.batch.max_steps")
     parser.add_argument("--out", default=None, help="override train.output_dir")
+    parser.add_argument("--build-dir", default=None, help="recipes: the folder `cascade build` wrote")
     args = parser.parse_args(argv)
-    config = load_train_config(Path(args.config), max_steps=args.max_steps, output_dir=args.out, build=False)
+    config = load_train_config(Path(args.config), max_steps=args.max_steps, output_dir=args.out, build=False,
+                               build_dir=args.build_dir)
     train(config, resume=args.resume)
 
 

@@ -101,9 +101,7 @@ def _sources(raw: Any, base: Path) -> list[SourceSpec]:
     for i, item in enumerate(raw):
         where = f"sources[{i}]"
         item = _mapping(item, where)
-        spec = settings_from_dict(SourceSpec, {"domain": None, **item}, where) if "domain" in item else None
-        if spec is None:
-            raise ValueError(f"{where}.domain: required; one of {', '.join(DOMAINS)}")
+        spec = settings_from_dict(SourceSpec, item, where)
         if spec.domain not in DOMAINS:
             raise ValueError(f"{where}.domain: unknown domain {spec.domain!r}; known: {', '.join(DOMAINS)}")
         if (spec.path is None) == (spec.hub is None):

@@ -62,6 +62,10 @@ def settings_from_dict(cls: type, raw: Any, path: str) -> Any:
     unknown = sorted(set(raw) - set(fields))
     if unknown:
         raise ValueError(f"{path}.{unknown[0]}: unknown setting; known: {', '.join(sorted(fields))}")
+    missing = [name for name, f in fields.items() if name not in raw
+               and f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING]
+    if missing:
+        raise ValueError(f"{path}.{missing[0]}: required")
     hints = typing.get_type_hints(cls)
     values = {}
     for name, value in raw.items():

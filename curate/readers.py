@@ -147,6 +147,12 @@ def open_binary(path: str) -> BinaryIO:
     return open(path, "rb", buffering=1 << 20)  # noqa: SIM115
 
 
+def _skip_bom(stream: BinaryIO) -> None:
+    """Files saved by Windows tools often start with a UTF-8 byte-order mark that JSON parsers refuse."""
+    if stream.peek(3)[:3] == b"\xef\xbb\xbf":  # type: ignore[attr-defined]
+        stream.read(3)
+
+
 def _parse_line(line: bytes) -> Item:
     try:
         return orjson.loads(line)
@@ -316,7 +322,11 @@ def read_csv(stream: BinaryIO, max_record_bytes: int) -> Iterator[tuple[int, Ite
             continue
         if not row:
             continue
-        if any(_has_surrogates(value) for value in row):
+        size = sum(map(len, row))
+        if size > max_record_bytes:
+            yield index, Unreadable("record_too_large", f"line {rows.line_num}: row of {size} characters exceeds the "
+                                    f"{max_record_bytes}-byte limit", excerpt_of(",".join(row)))
+        elif any(_has_surrogates(value) for value in row):
             raw = ",".join(row).encode("utf-8", errors="surrogateescape")
             yield index, Unreadable("invalid_utf8", f"invalid UTF-8 on line {rows.line_num}", excerpt_of(raw))
         elif len(row) != len(header):
@@ -375,6 +385,7 @@ def iter_records(source: Source, max_record_bytes: int = DEFAULT_MAX_RECORD_BYTE
         yield from read_hub(source)
     else:
         with open_binary(source.path) as stream:
+            _skip_bom(stream)
             if source.kind == "jsonl":
                 yield from read_jsonl(stream, max_record_bytes)
             elif source.kind == "csv":

@@ -108,11 +108,26 @@ def test_empty_files_yield_nothing(tmp_path: Path) -> None:
 
 def test_csv_rows_become_dicts_and_bad_rows_are_unreadable(tmp_path: Path) -> None:
     path = tmp_path / "p.csv"
-    path.write_bytes(b'Problem,Solution\n"Show 1+1=2.","Multi\nline, with comma"\nx,y,z\n"caf\xe9",ok\nfine,row\n')
-    items = read_all(path)
+    path.write_bytes(b'Problem,Solution\n"Show 1+1=2.","Multi\nline, with comma"\nx,y,z\n"caf\xe9",ok\n'
+                     b'big,"' + b"x" * 3000 + b'"\nfine,row\n')
+    items = read_all(path, max_record_bytes=1000)
     assert items[0] == (0, {"Problem": "Show 1+1=2.", "Solution": "Multi\nline, with comma"})
-    assert reasons(items) == {1: "malformed_csv", 2: "invalid_utf8"}
-    assert items[3] == (3, {"Problem": "fine", "Solution": "row"})
+    assert reasons(items) == {1: "malformed_csv", 2: "invalid_utf8", 3: "record_too_large"}
+    assert items[4] == (4, {"Problem": "fine", "Solution": "row"})
+
+
+def test_json_array_with_invalid_utf8_keeps_the_records_before(tmp_path: Path) -> None:
+    path = tmp_path / "bad.json"
+    path.write_bytes(b'[{"i": 0}, {"s": "caf\xe9"}, {"i": 2}]')
+    items = read_all(path)
+    assert items[0] == (0, {"i": 0}) and reasons(items) == {1: "invalid_utf8"}
+
+
+def test_byte_order_marks_are_skipped(tmp_path: Path) -> None:
+    bom = b"\xef\xbb\xbf"
+    for name, body in (("b.jsonl", b'{"a": 1}\n'), ("b.json", b'[{"a": 1}]'), ("b.csv", b"a\n1\n")):
+        (tmp_path / name).write_bytes(bom + body)
+        assert [item for _, item in read_all(tmp_path / name)] == [{"a": 1} if name != "b.csv" else {"a": "1"}]
 
 
 def test_resolve_sources_fails_on_missing_path_and_expands_folders(tmp_path: Path) -> None:

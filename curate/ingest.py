@@ -139,20 +139,15 @@ class AdaptRecords(PipelineStep):
         """`adapters` is the one forced by `--format`, or the registry's list to auto-detect from."""
         if isinstance(record, Unreadable):
             raise _UnreadableError(record)
-        if isinstance(adapters, Adapter):
-            adapter = adapters
-            if not (isinstance(record, dict) and adapter.detect(record)):
-                keys = ", ".join(sorted(record)[:12]) if isinstance(record, dict) else type(record).__name__
-                raise SampleError("shape_mismatch", f"record does not have the {adapter.name} shape (keys: {keys})")
-        else:
-            adapter = next((a for a in adapters if isinstance(record, dict) and a.detect(record)), None) \
-                or detect(record)  # detect() raises the registry's bad_type / unknown_shape reject
+        adapter = None
         try:
+            adapter = _pick_adapter(record, adapters)
             samples = list(adapter.convert(record, ctx))
         except SampleError:
             raise
         except Exception as err:  # an adapter bug on odd data must not stop the run; the reject names it
-            raise SampleError("adapter_error", f"{adapter.name}: {type(err).__name__}: {err}") from err
+            where = adapter.name if adapter else "detection"
+            raise SampleError("adapter_error", f"{where}: {type(err).__name__}: {err}") from err
         if not samples:
             raise SampleError("no_samples", f"{adapter.name} produced no sample from this record")
         for k, sample in enumerate(samples):
@@ -162,6 +157,19 @@ class AdaptRecords(PipelineStep):
                 prefix = f"samples[{k}]." if len(samples) > 1 else ""
                 raise SampleError(err.reason, err.detail, prefix + err.field) from err
         return samples
+
+
+def _pick_adapter(record: Any, adapters: Adapter | list[Adapter]) -> Adapter:
+    if isinstance(adapters, Adapter):
+        if not (isinstance(record, dict) and adapters.detect(record)):
+            keys = ", ".join(sorted(record)[:12]) if isinstance(record, dict) else type(record).__name__
+            raise SampleError("shape_mismatch", f"record does not have the {adapters.name} shape (keys: {keys})")
+        return adapters
+    if isinstance(record, dict):
+        for adapter in adapters:
+            if adapter.detect(record):
+                return adapter
+    return detect(record)  # raises the registry's bad_type / unknown_shape reject
 
 
 class _UnreadableError(SampleError):

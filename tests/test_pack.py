@@ -251,3 +251,50 @@ def test_datasets_loads_the_packed_shards(corpus, tmp_path):
     assert len(dataset) == stats["rows"]
     assert set(dataset.column_names) >= {"input_ids", "labels", "seq_lengths", "position_ids", "sample_ids"}
     assert sum(dataset["num_tokens"]) == stats["tokens"]
+
+
+def test_rendered_samples_survive_tokenize_and_pack(tmp_path):
+    """Canonical samples → tokenize (embedded tokenizer) → pack: each packed document decodes to its rendered text."""
+    from curate.sample_io import write_samples
+    from curate.schema import Message, Sample, ToolCall
+    from packers.template import render_sample
+    from packers.tokenize import tokenize_samples
+    from packers.tokenizer import load_tokenizer
+
+    rng = np.random.default_rng(5)
+    words = ["packing", "rows", "tokens", "naïve", "归约", "∑", "def", "f(x):", "return", "42", "\n"]
+    samples = []
+    for i in range(24):
+        text = " ".join(rng.choice(words, int(rng.integers(3, 120))))
+        messages = [
+            Message("user", f"question {i}: {text[:40]}"),
+            Message("assistant", text, reasoning_content=f"thinking about {i}" if i % 2 else None),
+        ]
+        if i % 3 == 0:
+            messages += [
+                Message("user", "now call the tool"),
+                Message("assistant", "", tool_calls=[ToolCall("lookup", {"q": text[:10], "n": i}, id=f"c{i}")]),
+                Message("tool", '{"ok": true}', tool_call_id=f"c{i}", name="lookup"),
+                Message("assistant", "done"),
+            ]
+        samples.append(Sample(id=f"s{i:03d}", domain=["chat", "math"][i % 2], source="generated", messages=messages))
+    write_samples(tmp_path / "samples" / "part-0.parquet", samples)
+    tokenize_samples(tmp_path / "samples", tmp_path / "tokens")
+    stats = pack_tokens(tmp_path / "tokens", tmp_path / "packed", seq_len=512, rows_per_shard=2)
+
+    tokenizer = load_tokenizer()
+    by_id = {s.id: s for s in samples}
+    decoded = {}
+    for row in read_packed(tmp_path / "packed"):
+        start = 0
+        for sample_id, length in zip(row["sample_ids"], row["seq_lengths"], strict=True):
+            ids = row["input_ids"][start : start + length]
+            decoded[sample_id] = tokenizer.decode(ids, skip_special_tokens=False, clean_up_tokenization_spaces=False)
+            trained = [label for label in row["labels"][start : start + length] if label != IGNORE_INDEX]
+            trained_text = tokenizer.decode(trained, skip_special_tokens=False, clean_up_tokenization_spaces=False)
+            assert trained_text.endswith("<|im_end|>\n") and "<|im_start|>" not in trained_text  # assistant output
+            start += length
+    assert stats["oversize"]["samples"] == len(by_id) - len(decoded)
+    assert len(decoded) >= 12, "most samples fit in 512 tokens"
+    for sample_id, text in decoded.items():
+        assert text == render_sample(by_id[sample_id]).text

@@ -204,6 +204,14 @@ class Build:
         return entry
 
     def manifest(self) -> dict[str, Any]:
+        """The packer's manifest (when it packed: `cascade stats OUT` reads it) extended with every output file,
+        the recipe hash and versions. Paths are relative to OUT so two builds compare equal wherever they live."""
+        packed: dict[str, Any] = {}
+        if self.recipe.pack is not None:  # pack_tokens wrote OUT/manifest.json; keep every key it has
+            packed = orjson.loads((self.out / "manifest.json").read_bytes())
+            for item in packed.get("inputs", []):
+                if Path(item["path"]).is_absolute():
+                    item["path"] = Path(item["path"]).resolve().relative_to(self.out.resolve()).as_posix()
         files = []
         for path in sorted(self.out.rglob("*.parquet")):
             rel = path.relative_to(self.out)
@@ -215,8 +223,8 @@ class Build:
         for name in VERSIONED_PACKAGES:
             with contextlib.suppress(importlib.metadata.PackageNotFoundError):
                 versions[name] = importlib.metadata.version(name)
-        return {"recipe": self.recipe.name, "recipe_sha256": self.recipe.sha256, "seed": self.recipe.seed,
-                "files": files, "versions": versions}
+        return {**packed, "recipe": self.recipe.name, "recipe_sha256": self.recipe.sha256, "seed": self.recipe.seed,
+                "stages": list(self.ledger), "files": files, "versions": versions}
 
 
 def plan_mix(domains: list[str], recipe: Recipe) -> tuple[list[int], dict[str, Any]]:
@@ -299,14 +307,35 @@ def run_build(recipe_path: str | Path, out_dir: str | Path, workers: int | None 
     for i in range(1, len(STAGES)):
         prev = build.ledger[STAGES[i - 1]]
         assert build.ledger[STAGES[i]]["in"] == prev.get("samples_out", prev["kept"]), f"{STAGES[i]} input drifted"
-    final = tokenize_and_pack(recipe, out / "mix", out)
+    final = tokenize_and_pack(recipe, out / "mix", out, build.progress)
     ledger = {"recipe": recipe.name, "seed": recipe.seed, "stages": build.ledger,
               "invariant": "per stage: in == kept + dropped + duplicates"}
     (out / "ledger.json").write_bytes(orjson.dumps(ledger, option=orjson.OPT_INDENT_2))
     (out / "manifest.json").write_bytes(orjson.dumps(build.manifest(), option=orjson.OPT_INDENT_2))
+    assert orjson.loads((out / "manifest.json").read_bytes())["recipe_sha256"] == recipe.sha256
     return final
 
 
-def tokenize_and_pack(recipe: Recipe, mix_dir: Path, out: Path) -> Path:
-    """Integration point for packers/ (render + tokenize + pack the mix); until it is wired, the mix is the output."""
-    return mix_dir
+def tokenize_and_pack(recipe: Recipe, mix_dir: Path, out: Path, progress: Progress) -> Path:
+    """Render + tokenize the mix (packers.tokenize) and pack it into `OUT/packed/` (packers.pack) when the recipe
+    has a `pack:` section; otherwise the mix folder is the build's output. Skipped when already done."""
+    if recipe.pack is None:
+        return mix_dir
+    from packers.pack import pack_tokens
+    from packers.tokenize import tokenize_samples
+
+    tokens_dir, done = out / "tokenize", out / "tokenize" / ".done"
+    settings = dict(recipe.tokenizer)
+    settings.pop("template", None)  # the template follows the tokenizer (packers.template); kept for readers
+    if not done.is_file():
+        progress("tokenize", "running")
+        stats = tokenize_samples(mix_dir / "samples", tokens_dir, tokenizer=settings.pop("name_or_path", None),
+                                 **settings)
+        done.write_text(f"{stats['documents']}\n")
+    progress("tokenize", "done")
+    if not (out / "packed" / ".done").is_file():
+        progress("pack", "running")
+        pack_tokens(tokens_dir, out, seed=recipe.seed, **recipe.pack)
+        (out / "packed" / ".done").write_text("packed\n")
+    progress("pack", "done")
+    return out / "packed"

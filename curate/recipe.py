@@ -22,6 +22,9 @@ from curate.filters.base import settings_from_dict
 from curate.schema import DOMAINS
 
 EXECUTORS = ("local", "slurm", "ray")
+# What the packer's entry points take (packers.tokenize.tokenize_samples, packers.pack.pack_tokens).
+TOKENIZER_KEYS = ("name_or_path", "thinking", "expand_turns", "batch_size", "shard_rows", "template")
+PACK_KEYS = ("seq_len", "oversize", "rows_per_shard")
 TOP_KEYS = ("name", "seed", "demo_corpus", "sources", "filters", "dedup", "decontam", "mix", "tokenizer", "pack",
             "executor", "train")
 
@@ -73,8 +76,8 @@ class Recipe:
     decontam: DecontamSettings
     mix: MixSettings
     executor: ExecutorSettings
-    tokenizer: dict[str, Any] = field(default_factory=dict)  # validated by packers/
-    pack: dict[str, Any] = field(default_factory=dict)  # validated by packers/
+    tokenizer: dict[str, Any] = field(default_factory=dict)  # keys: TOKENIZER_KEYS (packers.tokenize)
+    pack: dict[str, Any] | None = None  # keys: PACK_KEYS (packers.pack); absent = the build stops at the mix
     train: dict[str, Any] = field(default_factory=dict)  # validated by trainer/
     demo_corpus: bool = False
     path: Path | None = None
@@ -87,6 +90,15 @@ def _mapping(value: Any, path: str) -> dict:
     if not isinstance(value, dict):
         raise ValueError(f"{path}: expected a mapping, got {type(value).__name__}")
     return value
+
+
+def _known_keys(value: Any, path: str, known: tuple[str, ...]) -> dict:
+    """Raw settings handed to another area's functions: only the keys they take, so typos fail here."""
+    value = _mapping(value, path)
+    unknown = sorted(set(value) - set(known))
+    if unknown:
+        raise ValueError(f"{path}.{unknown[0]}: unknown key; known: {', '.join(known)}")
+    return dict(value)
 
 
 def _resolve(base: Path, value: str) -> str:
@@ -203,7 +215,8 @@ def parse_recipe(raw: Any, base: Path, demo_root: Path | None = None) -> Recipe:
         filters=parse_filters(raw.get("filters"), "filters"),
         dedup=_dedup(raw.get("dedup")), decontam=_decontam(raw.get("decontam"), base), mix=_mix(raw.get("mix")),
         executor=_executor(raw.get("executor")),
-        tokenizer=_mapping(raw.get("tokenizer"), "tokenizer"), pack=_mapping(raw.get("pack"), "pack"),
+        tokenizer=_known_keys(raw.get("tokenizer"), "tokenizer", TOKENIZER_KEYS),
+        pack=_known_keys(raw["pack"], "pack", PACK_KEYS) if "pack" in raw else None,
         train=_mapping(raw.get("train"), "train"), demo_corpus=demo,
     )
 

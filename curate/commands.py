@@ -92,7 +92,7 @@ def register(app: typer.Typer) -> None:
         try:
             shown = inspect(path, Console(), domain=domain, sample_id=sample_id, limit=limit, as_json=as_json,
                             rejects=rejects, full=full)
-        except FileNotFoundError as err:
+        except (FileNotFoundError, ValueError) as err:
             raise _fail(str(err)) from None
         if shown == 0 and not as_json:
             Console(stderr=True).print("no matching samples")

@@ -32,6 +32,8 @@ ROLE_STYLES = {"system": "magenta", "user": "green", "assistant": "cyan", "tool"
 
 def _parquet_files(path: Path, rejects: bool) -> list[Path]:
     """The shards to show: a file as given; under a run dir its samples/ (or rejects/ with `rejects`)."""
+    if path.is_file() and path.suffix != ".parquet":
+        raise ValueError(f"{path}: inspect reads .parquet samples or rejects; run `cascade ingest` on raw files first")
     if path.is_dir() and rejects:
         files = sorted((path / "rejects").glob("*.parquet")) if (path / "rejects").is_dir() else []
         if not files:

@@ -82,6 +82,10 @@ def test_shows_rejects_with_their_reasons(run_dir: Path) -> None:
     assert [(r["record"], r["reason"]) for r in rows] == [(2, "malformed_json")]
 
 
-def test_missing_path_is_an_error(tmp_path: Path) -> None:
+def test_missing_path_or_raw_file_is_an_error(tmp_path: Path) -> None:
     result = invoke(str(tmp_path / "nowhere"))
     assert result.exit_code == 1 and "nowhere" in result.output
+    raw = tmp_path / "raw.jsonl"
+    raw.write_text(json.dumps(RECORDS[1]) + "\n")
+    result = invoke(str(raw))
+    assert result.exit_code == 1 and "cascade ingest" in result.output

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import shutil
 import struct
 import tempfile
@@ -133,7 +134,10 @@ def pack_tokens(
         "seed": seed,
         "oversize": oversize,
         "rows_per_shard": rows_per_shard,
-        "inputs": [{"path": str(f), "samples": int(first_index[i + 1] - first_index[i])} for i, f in enumerate(files)],
+        "inputs": [
+            {"path": Path(os.path.relpath(f.resolve(), out.resolve())).as_posix(), "samples": int(count)}
+            for f, count in zip(files, np.diff(first_index), strict=True)
+        ],
         "shards": shard_entries,
         "totals": {
             "rows": plan.num_rows,

@@ -55,6 +55,39 @@ class _NextOccupied:
         return (w << self.shift) + (word & -word).bit_length() - 1
 
 
+class _OpenBins:
+    """Bins with free room 0 < room < capacity, grouped by room; full bins leave, the caller opens fresh ones."""
+
+    def __init__(self, capacity: int):
+        self.rooms = _NextOccupied(capacity)
+        self.by_room: dict[int, list[int]] = {}
+
+    def tightest_room(self, length: int) -> int:
+        """The least free room that still fits `length`, or -1."""
+        return self.rooms.at_least(length)
+
+    def take(self, room: int, count: int) -> list[int]:
+        """Up to `count` bins at exactly `room` (the most recently arrived first)."""
+        waiting = self.by_room[room]
+        if count < len(waiting):
+            taken = waiting[-count:]
+            del waiting[-count:]
+            return taken
+        del self.by_room[room]
+        self.rooms.discard(room)
+        return waiting
+
+    def put(self, bins: list[int], room: int) -> None:
+        if room == 0:
+            return
+        waiting = self.by_room.get(room)
+        if waiting is None:
+            self.by_room[room] = bins
+            self.rooms.add(room)
+        else:
+            waiting.extend(bins)
+
+
 def best_fit_decreasing(lengths: np.ndarray, capacity: int) -> tuple[np.ndarray, np.ndarray]:
     """BFD of positive `lengths` (each ≤ capacity) into bins of `capacity`.
 
@@ -69,66 +102,41 @@ def best_fit_decreasing(lengths: np.ndarray, capacity: int) -> tuple[np.ndarray,
     group_lengths = sorted_lengths[group_starts].tolist()
     group_sizes = np.diff(np.r_[group_starts, len(lengths)]).tolist()
 
-    occupied = _NextOccupied(capacity)
-    bins_at: dict[int, list[int]] = {}  # free capacity -> bins with exactly that much room (0 < room < capacity)
-    run_bins: list[int] = []  # placements in order, run-length coded: run_counts[i] items go to run_bins[i]
-    run_counts: list[int] = []
+    open_bins = _OpenBins(capacity)
+    placed_bins: list[int] = []  # placements in order, run-length coded: placed_counts[i] items go to placed_bins[i]
+    placed_counts: list[int] = []
     num_bins = 0
 
-    def move(bins: list[int], room: int) -> None:
-        if room == 0:
-            return  # full bins leave the structure
-        waiting = bins_at.get(room)
-        if waiting is None:
-            bins_at[room] = bins
-            occupied.add(room)
-        else:
-            waiting.extend(bins)
+    def fill(bins: list[int], room: int, length: int, left: int) -> int:
+        """Each of `bins` (all at `room`) takes room // length of the `left` items in turn; the last may take fewer."""
+        per_bin = room // length
+        full = min(len(bins), left // per_bin)
+        placed_bins.extend(bins[:full])
+        placed_counts.extend([per_bin] * full)
+        left -= full * per_bin
+        if full:
+            open_bins.put(bins[:full] if full < len(bins) else bins, room - per_bin * length)
+        if full < len(bins):
+            assert full == len(bins) - 1 and 0 < left < per_bin
+            placed_bins.append(bins[-1])
+            placed_counts.append(left)
+            open_bins.put([bins[-1]], room - left * length)
+            left = 0
+        return left
 
     for length, left in zip(group_lengths, group_sizes, strict=True):
-        while left:
-            room = occupied.at_least(length)
-            if room < 0:
-                break
-            per_bin = room // length
-            candidates = bins_at[room]
-            wanted = -(-left // per_bin)
-            if wanted >= len(candidates):
-                taken = candidates
-                del bins_at[room]
-                occupied.discard(room)
-            else:
-                taken = candidates[-wanted:]
-                del candidates[-wanted:]
-            left = _fill(taken, per_bin, left, length, room, run_bins, run_counts, move)
-        if left:  # no open bin fits: open new ones, each takes as many as fit
-            per_bin = capacity // length
-            new_bins = list(range(num_bins, num_bins + -(-left // per_bin)))
-            num_bins += len(new_bins)
-            left = _fill(new_bins, per_bin, left, length, capacity, run_bins, run_counts, move)
+        while left and (room := open_bins.tightest_room(length)) > 0:
+            left = fill(open_bins.take(room, -(-left // (room // length))), room, length, left)
+        if left:  # no open bin fits: open as many fresh bins as the rest needs
+            count = -(-left // (capacity // length))
+            left = fill(list(range(num_bins, num_bins + count)), capacity, length, left)
+            num_bins += count
         assert left == 0
 
-    bin_in_placement_order = np.repeat(np.asarray(run_bins, dtype=np.int64), np.asarray(run_counts, dtype=np.int64))
+    bin_in_placement_order = np.repeat(np.asarray(placed_bins, dtype=np.int64), np.asarray(placed_counts, np.int64))
     bin_of_item = np.empty(len(lengths), dtype=np.int64)
     bin_of_item[placement_order] = bin_in_placement_order
     return bin_of_item, placement_order
-
-
-def _fill(bins, per_bin, left, length, room, run_bins, run_counts, move) -> int:
-    """Give `per_bin` items of `length` to each of `bins` (all at free `room`) in turn; the last may take fewer."""
-    full = min(len(bins), left // per_bin)
-    run_bins.extend(bins[:full])
-    run_counts.extend([per_bin] * full)
-    left -= full * per_bin
-    if full:
-        move(bins[:full] if full < len(bins) else bins, room - per_bin * length)
-    if full < len(bins):
-        assert full == len(bins) - 1 and 0 < left < per_bin
-        run_bins.append(bins[-1])
-        run_counts.append(left)
-        move([bins[-1]], room - left * length)
-        left = 0
-    return left
 
 
 def lower_bound_rows(total_tokens: int, seq_len: int) -> int:

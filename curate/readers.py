@@ -102,32 +102,42 @@ def _hub_source(spec: str) -> Source:
     return Source(spec, "hub", "/".join(parts[:2]), split=split or "train", config=config)
 
 
-def resolve_sources(specs: list[str]) -> list[Source]:
-    """Expand what the user named into sources, failing before anything runs if one is missing or unknown.
+def _expand(spec: str) -> list[Source]:
+    if spec.startswith(HUB_PREFIX):
+        return [_hub_source(spec)]
+    path = Path(spec)
+    if not path.exists():
+        raise FileNotFoundError(f"{spec}: no such file or folder (hub datasets are named hf://ORG/NAME)")
+    if path.is_dir():
+        if _is_saved_dataset(path):
+            return _saved_dataset_sources(path, spec)
+        files = sorted(p for p in path.rglob("*") if p.is_file() and _kind_of(p)
+                       and not any(part.startswith(".") for part in p.relative_to(path).parts))
+        if not files:
+            raise ValueError(f"{spec}: folder holds no readable files ({', '.join(sorted(KINDS))})")
+        return [Source(str(f), _kind_of(f), str(f)) for f in files]  # type: ignore[arg-type]
+    kind = _kind_of(path)
+    if kind is None:
+        raise ValueError(f"{spec}: unknown file type; readable: {', '.join(sorted(KINDS))} (+ .gz/.zst)")
+    return [Source(spec, kind, spec)]
 
-    A folder is a `save_to_disk` dataset when it has datasets' metadata, else every readable file under it (sorted).
+
+def resolve_sources(specs: list[str]) -> list[Source]:
+    """Expand what the user named into sources, failing before anything runs if one is missing, unknown or named
+    twice (records would be counted twice and their ids collide).
+
+    A folder is a `save_to_disk` dataset when it has datasets' metadata, else every readable file under it (sorted,
+    hidden files skipped).
     """
     sources: list[Source] = []
+    seen: dict[str, str] = {}
     for spec in specs:
-        if spec.startswith(HUB_PREFIX):
-            sources.append(_hub_source(spec))
-            continue
-        path = Path(spec)
-        if not path.exists():
-            raise FileNotFoundError(f"{spec}: no such file or folder (hub datasets are named hf://ORG/NAME)")
-        if path.is_dir():
-            if _is_saved_dataset(path):
-                sources.extend(_saved_dataset_sources(path, spec))
-                continue
-            files = sorted(p for p in path.rglob("*") if p.is_file() and _kind_of(p))
-            if not files:
-                raise ValueError(f"{spec}: folder holds no readable files ({', '.join(sorted(KINDS))})")
-            sources.extend(Source(str(f), _kind_of(f), str(f)) for f in files)  # type: ignore[arg-type]
-            continue
-        kind = _kind_of(path)
-        if kind is None:
-            raise ValueError(f"{spec}: unknown file type; readable: {', '.join(sorted(KINDS))} (+ .gz/.zst)")
-        sources.append(Source(spec, kind, spec))
+        for source in _expand(spec):
+            key = source.label if source.kind == "hub" else f"{Path(source.path).resolve()}[{source.split}]"
+            if key in seen:
+                raise ValueError(f"{source.label}: given twice (also as {seen[key]})")
+            seen[key] = source.label
+            sources.append(source)
     return sources
 
 

@@ -140,6 +140,8 @@ def test_resolve_sources_fails_on_missing_path_and_expands_folders(tmp_path: Pat
     assert labels == ["d/a.json", "d/b.jsonl", "d/sub/c.csv"]
     with pytest.raises(ValueError, match="unknown file type"):
         resolve_sources([str(tmp_path / "d" / "README.md")])
+    with pytest.raises(ValueError, match="b.jsonl: given twice"):
+        resolve_sources([str(tmp_path / "d"), str(tmp_path / "d" / "sub" / ".." / "b.jsonl")])
 
 
 def test_hub_ids_parse_into_streaming_sources() -> None:

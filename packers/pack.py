@@ -26,7 +26,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from packers.plan import OversizePolicy, PackPlan, plan_packing
+from packers.plan import OVERSIZE_POLICIES, OversizePolicy, PackPlan, plan_packing
 
 IGNORE_INDEX = -100  # label of positions that carry no loss (HF convention)
 TOKEN_COLUMNS = ("id", "domain", "input_ids", "loss_mask", "length")
@@ -92,6 +92,8 @@ def pack_tokens(
     """
     from packers.stats import compute_stats
 
+    if oversize not in OVERSIZE_POLICIES:
+        raise ValueError(f"oversize policy must be one of {OVERSIZE_POLICIES}, got {oversize!r}")
     if rows_per_shard <= 0 or rows_per_shard * seq_len >= 2**31:
         raise ValueError(f"rows_per_shard × seq_len must be in (0, 2^31) for int32 offsets, got {rows_per_shard}")
     files = token_shard_files(tokens_dir)
@@ -103,8 +105,8 @@ def pack_tokens(
     out = Path(out_dir)
     packed_dir = out / "packed"
     packed_dir.mkdir(parents=True, exist_ok=True)
-    for stale in packed_dir.glob("part-*.parquet"):
-        stale.unlink()
+    for stale in [*packed_dir.glob("part-*.parquet"), out / "manifest.json", out / "pack_stats.json"]:
+        stale.unlink(missing_ok=True)  # a failed run must not leave a manifest describing other shards
     num_shards = -(-plan.num_rows // rows_per_shard)
     row_tokens = plan.row_tokens()
     shard_entries = []
@@ -118,7 +120,7 @@ def pack_tokens(
             pq.write_table(table, path, compression="zstd", use_dictionary=False, row_group_size=8)
             shard_entries.append(
                 {
-                    "path": str(path.relative_to(out)),
+                    "path": path.relative_to(out).as_posix(),
                     "rows": table.num_rows,
                     "tokens": int(row_tokens[rows.start : rows.stop].sum()),
                     "sha256": _sha256(path),

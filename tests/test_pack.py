@@ -298,3 +298,16 @@ def test_rendered_samples_survive_tokenize_and_pack(tmp_path):
     assert len(decoded) >= 12, "most samples fit in 512 tokens"
     for sample_id, text in decoded.items():
         assert text == render_sample(by_id[sample_id]).text
+
+
+def test_nothing_left_to_pack_gives_an_empty_valid_output(tmp_path):
+    from packers.stats import run_sql
+
+    rng = np.random.default_rng(6)
+    write_token_shards(tmp_path / "tokens", np.array([30, 40]), np.array(["chat", "math"]), rng, files=1)
+    stats = pack_tokens(tmp_path / "tokens", tmp_path / "out", seq_len=16)
+    assert stats["rows"] == 0 and stats["shards"] == 0 and stats["domains"] == {}
+    assert stats["oversize"] == {"policy": "drop", "samples": 2, "dropped_samples": 2, "tokens_removed": 70}
+    assert run_sql(tmp_path / "out", "SELECT count(*) FROM rows")[1] == [(0,)]
+    with pytest.raises(ValueError, match="oversize policy must be one of"):
+        pack_tokens(tmp_path / "tokens", tmp_path / "out", seq_len=16, oversize="split")

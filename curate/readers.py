@@ -229,7 +229,9 @@ def _json_error(err: Exception, index: int) -> Unreadable:
 
 
 def _first_byte(stream: BinaryIO) -> bytes:
-    head = stream.peek(64) if hasattr(stream, "peek") else b""  # type: ignore[attr-defined]
+    """The first non-blank byte, consuming the blanks before it; b"" for a blank file."""
+    while (head := stream.peek(1 << 12)[: 1 << 12]) and not head.lstrip():  # type: ignore[attr-defined]
+        stream.read(len(head))
     return head.lstrip()[:1]
 
 
@@ -241,6 +243,8 @@ def read_json(stream: BinaryIO, max_record_bytes: int) -> Iterator[tuple[int, It
     Oversized array elements are sized from stream positions after parsing (ijson builds them first).
     """
     first = _first_byte(stream)
+    if not first:  # empty (or blank) file: no records
+        return
     if first == b"{":
         if _looks_like_jsonl(stream):
             yield from read_jsonl(stream, max_record_bytes)

@@ -101,9 +101,11 @@ def test_jsonl_saved_as_json_reads_line_by_line(tmp_path: Path) -> None:
 
 
 def test_empty_files_yield_nothing(tmp_path: Path) -> None:
-    for name in ("e.jsonl", "e.csv", "e.jsonl.gz"):
+    for name in ("e.jsonl", "e.csv", "e.jsonl.gz", "e.json"):
         (tmp_path / name).write_bytes(gzip.compress(b"") if name.endswith(".gz") else b"")
         assert read_all(tmp_path / name) == []
+    (tmp_path / "blank.json").write_text("\n" * 10_000)
+    assert read_all(tmp_path / "blank.json") == []
 
 
 def test_csv_rows_become_dicts_and_bad_rows_are_unreadable(tmp_path: Path) -> None:

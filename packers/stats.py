@@ -16,6 +16,7 @@ ROW_METRICS = {
     "tokens_per_row": "num_tokens",
     "docs_per_row": "len(seq_lengths)",
     "supervised_per_row": "num_supervised",
+    "domains_per_row": "len(list_distinct(domains))",
     "attention_cost_per_row": "list_sum(list_transform(seq_lengths, lambda x: x::BIGINT * x))",
 }
 

@@ -69,6 +69,7 @@ def test_stats_equal_a_direct_computation(packed):
         ("docs_per_row", docs),
         ("supervised_per_row", supervised),
         ("attention_cost_per_row", attention),
+        ("domains_per_row", np.array([len(set(r)) for r in table.column("domains").to_pylist()])),
     ]:
         for key, expected in summary(values).items():
             assert stats[name][key] == pytest.approx(expected), (name, key)

@@ -8,6 +8,7 @@ stages of an Agentless localisation). Nothing leaves ingest without being counte
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -57,7 +58,7 @@ class FileTally:
 class Ledger:
     """Tallies keyed by source label, in first-seen order (sources are registered up front, so empty files show)."""
 
-    def __init__(self, sources: list[str] = ()):  # type: ignore[assignment]
+    def __init__(self, sources: Iterable[str] = ()):
         self.per_file: dict[str, FileTally] = {label: FileTally() for label in sources}
 
     def file(self, label: str) -> FileTally:

@@ -181,3 +181,14 @@ def test_reader_memory_does_not_grow_with_the_file(tmp_path: Path) -> None:
     oversized, peak_rss = int(out[0]), int(out[1])
     assert oversized == 1
     assert peak_rss < 100 << 20 < path.stat().st_size // 2, f"peak RSS {peak_rss / 2**20:.0f} MiB"
+
+
+def test_saved_dataset_dict_is_one_source_per_split(tmp_path: Path) -> None:
+    import datasets
+
+    rows = [{"q": f"q{i}", "a": f"a{i}"} for i in range(3)]
+    datasets.DatasetDict({"train": datasets.Dataset.from_list(rows),
+                          "test": datasets.Dataset.from_list(rows[:1])}).save_to_disk(str(tmp_path / "saved"))
+    sources = resolve_sources([str(tmp_path / "saved")])
+    assert [s.label for s in sources] == [f"{tmp_path / 'saved'}[test]", f"{tmp_path / 'saved'}[train]"]
+    assert [list(iter_records(s)) for s in sources] == [[(0, rows[0])], list(enumerate(rows))]

@@ -239,6 +239,10 @@ def ingest(sources: list[str], domain: str, out_dir: Path, fmt: str = "auto", st
     out_dir = Path(out_dir)
     if out_dir.exists() and not out_dir.is_dir():
         raise ValueError(f"{out_dir}: the output must be a folder, and this is a file")
+    for spec in sources:
+        if Path(spec).is_dir() and out_dir.resolve().is_relative_to(Path(spec).resolve()):
+            raise ValueError(f"{out_dir}: the output folder is inside the input folder {spec}, so a later run would "
+                             "read its own output back; write it elsewhere")
     _prepare_out_dir(out_dir)
     tasks = max(1, min(workers, len(resolved)))
     show_progress = sys.stderr.isatty() if progress is None else progress

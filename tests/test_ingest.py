@@ -196,6 +196,12 @@ def test_strict_stops_at_the_first_reject_naming_file_record_field(bad_inputs: l
     assert str(bad) in result.output and "record 1" in result.output and "messages[0].role" in result.output
 
 
+def test_output_inside_an_input_folder_is_refused(tmp_path: Path) -> None:
+    (tmp_path / "good.jsonl").write_text(json.dumps(GOOD) + "\n")
+    with pytest.raises(ValueError, match="inside the input folder"):
+        ingest([str(tmp_path)], "chat", tmp_path / "run")
+
+
 def test_missing_file_fails_before_anything_runs(tmp_path: Path) -> None:
     good = tmp_path / "good.jsonl"
     good.write_text(json.dumps(GOOD) + "\n")

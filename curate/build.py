@@ -46,15 +46,17 @@ def _stderr_to(path: Path) -> Iterator[None]:
     """datatrove logs every task to stderr; send that (workers included: they inherit fd 2) to the stage log."""
     path.parent.mkdir(parents=True, exist_ok=True)
     sys.stderr.flush()
-    saved = os.dup(2)
-    with path.open("ab") as log:
+    saved_fd, saved_stream = os.dup(2), sys.stderr
+    with path.open("a", encoding="utf-8") as log:
         os.dup2(log.fileno(), 2)
+        sys.stderr = log  # loguru binds the stream object when datatrove adds its task sink
         try:
             yield
         finally:
-            sys.stderr.flush()
-            os.dup2(saved, 2)
-            os.close(saved)
+            log.flush()
+            sys.stderr = saved_stream
+            os.dup2(saved_fd, 2)
+            os.close(saved_fd)
 
 
 def run_plan(plan: PipelinePlan, logs_dir: Path, executor: ExecutorSettings) -> None:

@@ -1,0 +1,164 @@
+"""`cascade build` end to end: the ledger adds up, planted problems are removed and nothing else, the manifest is
+identical across runs, worker counts and a kill + resume."""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import orjson
+import pyarrow.parquet as pq
+import pytest
+import yaml
+from typer.testing import CliRunner
+
+from curate.build import run_build
+from curate.sample_io import iter_samples
+from tests.conftest import PROJECT_ROOT
+
+WORDS = [f"{a}{b}" for a in ("ba", "de", "fi", "go", "hu", "ja", "ke", "lu") for b in range(150)]
+
+
+def words(rng: random.Random, n: int) -> str:
+    return " ".join(rng.choice(WORDS) for _ in range(n))
+
+
+def record(question: str, answer: str = "The answer follows from the argument above. It is 7.") -> dict:
+    return {"messages": [{"role": "user", "content": question}, {"role": "assistant", "content": answer}]}
+
+
+@pytest.fixture(scope="module")
+def corpus(tmp_path_factory, realdata) -> dict:
+    """A recipe over one planted file (math) and one real file (ProofNet proofs), decontaminated against MATH-500."""
+    root = tmp_path_factory.mktemp("corpus")
+    rng = random.Random(0)
+    originals = [words(rng, 60) + "?" for _ in range(60)]
+    exact = [originals[i].upper() for i in range(5)]  # case-only copies
+    near = []
+    for i in range(5, 10):
+        w = originals[i].split()
+        w[30] = "changed"
+        near.append(" ".join(w))
+    math500 = [json.loads(line)["problem"] for line in
+               (realdata / "benchmarks/math500/math500_test.jsonl").read_text().splitlines()[:40]]
+    long_problems = [p for p in math500 if len(p.split()) > 25][:4]
+    contaminated = [f"Solve the following.\n\n{p}" for p in long_problems]
+    lines = [json.dumps(record(q)) for q in originals + exact + near + contaminated]
+    lines += ['{"messages": [{"role": "user", "content": "broken', json.dumps({"messages": []})]
+    (root / "planted.jsonl").write_text("\n".join(lines) + "\n")
+    recipe = {
+        "name": "test-build", "seed": 7,
+        "sources": [{"path": "planted.jsonl", "domain": "math"},
+                    {"path": str(realdata / "math_proofs/proofnet_valid.jsonl"), "domain": "math_proof"}],
+        "filters": {"default": {"structure": {}, "length": {"min_chars": 10}},
+                    "math_proof": {"proof": {"min_chars": 20}}},
+        "dedup": {"keep": "first"},
+        "decontam": {"benchmarks": [{"name": "math500", "path": str(realdata / "benchmarks/math500/math500_test.jsonl"),
+                                     "field": "problem"}]},
+        "mix": {"math": {"epochs": 2.0}, "math_proof": {"count": 50}, "shard_rows": 64},
+        "pack": {"seq_len": 16384, "rows_per_shard": 4},
+    }
+    (root / "recipe.yaml").write_text(yaml.safe_dump(recipe))
+    return {"recipe": root / "recipe.yaml", "exact": exact, "near": near, "contaminated": contaminated,
+            "originals": originals}
+
+
+@pytest.fixture(scope="module")
+def first_build(corpus, tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("build") / "out"
+    final = run_build(corpus["recipe"], out, workers=1)
+    assert final == out / "packed"
+    return out
+
+
+def stage_rows(out: Path, stage: str, folder: str) -> list[dict]:
+    return [row for f in sorted((out / stage / folder).glob("*.parquet")) for row in pq.read_table(f).to_pylist()]
+
+
+def test_ledger_adds_up_and_planted_problems_are_removed(first_build, corpus):
+    ledger = orjson.loads((first_build / "ledger.json").read_bytes())["stages"]
+    assert list(ledger) == ["ingest", "filter", "dedup", "decontam", "mix"]
+    for name, stage in ledger.items():
+        assert stage["in"] == stage["kept"] + stage["dropped"] + stage["duplicates"], name
+        assert stage["dropped"] == sum(stage["dropped_by_reason"].values())
+        assert stage["duplicates"] == sum(stage["duplicates_by_kind"].values())
+    assert ledger["filter"]["in"] == ledger["ingest"]["samples_out"]
+    planted_source = ledger["ingest"]["per_source"][0]
+    assert planted_source["source"].endswith("planted.jsonl") and planted_source["dropped"] == 2  # the broken ones
+
+    def first_user(row: dict) -> str:
+        return next(m["content"] for m in row["messages"] if m["role"] == "user")
+
+    dups = stage_rows(first_build, "dedup", "duplicates")
+    assert sorted(first_user(r) for r in dups) == sorted(corpus["exact"] + corpus["near"])
+    reasons = {first_user(r): r["reason"] for r in dups}
+    assert {reasons[q] for q in corpus["exact"]} == {"exact_duplicate"}
+    assert {reasons[q] for q in corpus["near"]} == {"near_duplicate"}
+    kept_ids = {r["id"] for r in stage_rows(first_build, "dedup", "samples")}
+    assert all(json.loads(r["extra"])["kept_id"] in kept_ids for r in dups)
+
+    contaminated = stage_rows(first_build, "decontam", "rejects")
+    assert sorted(first_user(r) for r in contaminated) == sorted(corpus["contaminated"])
+    assert all(json.loads(r["extra"])["benchmark"] == "math500" for r in contaminated)
+
+    mix = ledger["mix"]["per_domain"]
+    assert mix["math"]["rows_out"] == 2 * mix["math"]["available"] == 2 * 60
+    assert mix["math_proof"]["rows_out"] == 50
+    assert sum(1 for _ in iter_samples(first_build / "mix")) == ledger["mix"]["rows_out"] == 170
+
+    manifest = orjson.loads((first_build / "manifest.json").read_bytes())
+    paths = {f["path"] for f in manifest["files"]}
+    assert {"mix/samples/00000.parquet", "dedup/duplicates/00000.parquet", "packed/part-00000.parquet"} <= paths
+    assert manifest["totals"]["packed_samples"] == 170  # the packer's totals, kept in the manifest
+    for f in manifest["files"]:
+        assert pq.ParquetFile(first_build / f["path"]).metadata.num_rows == f["rows"]
+
+
+def test_manifest_identical_across_runs_and_worker_counts(first_build, corpus, tmp_path):
+    out = tmp_path / "two_workers"
+    run_build(corpus["recipe"], out, workers=2)
+    assert (out / "manifest.json").read_bytes() == (first_build / "manifest.json").read_bytes()
+    assert (out / "ledger.json").read_bytes() == (first_build / "ledger.json").read_bytes()
+
+
+def test_killed_build_resumes_to_the_same_manifest(first_build, corpus, tmp_path):
+    out = tmp_path / "killed"
+    code = f"from curate.build import run_build; run_build({str(corpus['recipe'])!r}, {str(out)!r}, workers=1)"
+    proc = subprocess.Popen([sys.executable, "-c", code], cwd=PROJECT_ROOT, start_new_session=True,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 60
+    while not (out / "dedup" / "work" / "meta").is_dir() and time.monotonic() < deadline and proc.poll() is None:
+        time.sleep(0.05)
+    os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait()
+    assert not (out / "manifest.json").exists(), "the build finished before it could be killed"
+    run_build(corpus["recipe"], out, workers=1)
+    assert (out / "manifest.json").read_bytes() == (first_build / "manifest.json").read_bytes()
+
+
+def test_report_and_clusters_commands(first_build):
+    from cli import app
+
+    runner = CliRunner()
+    result = runner.invoke(app, ["report", str(first_build)])
+    assert result.exit_code == 0, result.output
+    assert "exact_duplicate" in result.output and "decontam" in result.output
+    result = runner.invoke(app, ["clusters", str(first_build)])
+    assert result.exit_code == 0 and "dup0000000" in result.output
+    result = runner.invoke(app, ["clusters", str(first_build), "--id", "dup0000000"])
+    assert result.exit_code == 0 and "kept" in result.output
+    assert "near" in result.output or "exact" in result.output
+    assert runner.invoke(app, ["report", str(first_build / "nowhere")]).exit_code == 1
+
+
+def test_out_dir_of_another_recipe_is_refused(first_build, tmp_path):
+    other = tmp_path / "other.yaml"
+    other.write_text(yaml.safe_dump({"name": "other", "sources": [{"path": "x.jsonl", "domain": "math"}]}))
+    with pytest.raises(ValueError, match="different recipe"):
+        run_build(other, first_build)

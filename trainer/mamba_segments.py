@@ -57,17 +57,20 @@ def segment_causal_conv1d(
     """Depthwise causal conv whose window never reaches back into an earlier document.
 
     y_t = bias + Σ_lag weight[:, W-1-lag] · x_{t-lag} · [doc(t-lag) = doc(t)]  (no activation applied here).
+    Inputs in the weight's dtype, sums in fp32 (as conv kernels accumulate), result in the weight's dtype.
     """
     batch, seq_len, channels = x_BTD.shape
     width = weight_DW.shape[-1]
     x_BTD = x_BTD.to(weight_DW.dtype)
-    y_BTD = torch.zeros_like(x_BTD) if bias_D is None else bias_D.expand(batch, seq_len, channels).clone()
+    y_BTD = x_BTD.new_zeros(batch, seq_len, channels, dtype=torch.float32)
+    if bias_D is not None:
+        y_BTD = y_BTD + bias_D.float()
     for lag in range(width):
-        x_lagged_BTD = F.pad(x_BTD, (0, 0, lag, 0))[:, :seq_len]
         seq_lagged_BT = F.pad(seq_idx_BT, (lag, 0), value=-1)[:, :seq_len]
         same_doc_BT1 = (seq_lagged_BT == seq_idx_BT).unsqueeze(-1)
-        y_BTD = y_BTD + weight_DW[:, width - 1 - lag] * x_lagged_BTD * same_doc_BT1
-    return y_BTD
+        x_lagged_BTD = F.pad(x_BTD, (0, 0, lag, 0))[:, :seq_len] * same_doc_BT1
+        y_BTD = y_BTD + weight_DW[:, width - 1 - lag].float() * x_lagged_BTD
+    return y_BTD.to(weight_DW.dtype)
 
 
 def segsum(a_XL: torch.Tensor, same_doc_XLS: torch.Tensor) -> torch.Tensor:

@@ -19,11 +19,20 @@ from datatrove.pipeline.base import PipelineStep
 
 from curate.adapters import Adapter, RecordContext, all_adapters, by_name, detect
 from curate.ledger import Ledger, RejectWriter
-from curate.readers import DEFAULT_MAX_RECORD_BYTES, Source, Unreadable, excerpt_of, iter_records, resolve_sources
+from curate.readers import (
+    DEFAULT_MAX_RECORD_BYTES,
+    Source,
+    Unreadable,
+    excerpt_of,
+    iter_records,
+    resolve_sources,
+    split_jsonl,
+)
 from curate.sample_io import SampleWriter
 from curate.schema import DOMAINS, Sample, SampleError, validate
 
 PROGRESS_EVERY = 2048
+MIN_SPLIT_BYTES = 8 << 20  # a JSONL file is cut into ranges for several tasks only when each gets at least this
 PARTS_DIR = "ledger_parts"
 
 
@@ -227,7 +236,8 @@ def ingest(sources: list[str], domain: str, out_dir: Path, fmt: str = "auto", st
     """Ingest `sources` into `out_dir` (samples/, rejects/, ledger.json) and return the ledger.
 
     Raises FileNotFoundError for a missing source and ValueError for a bad domain or format, before anything runs;
-    IngestError in strict mode at the first reject. `workers` > 1 splits the sources across datatrove tasks.
+    IngestError in strict mode at the first reject. `workers` > 1 splits the sources (and big plain JSONL files, by
+    line-aligned byte ranges) across datatrove tasks; each task writes its own shards.
     """
     if domain not in DOMAINS:
         raise ValueError(f"unknown domain {domain!r}; known domains: {', '.join(DOMAINS)}")
@@ -244,9 +254,14 @@ def ingest(sources: list[str], domain: str, out_dir: Path, fmt: str = "auto", st
             raise ValueError(f"{out_dir}: the output folder is inside the input folder {spec}, so a later run would "
                              "read its own output back; write it elsewhere")
     _prepare_out_dir(out_dir)
-    tasks = max(1, min(workers, len(resolved)))
+    if workers > 1:  # big plain JSONL files are cut into line-aligned byte ranges, so one file can use all tasks
+        resolved_parts = [part for source in resolved for part in split_jsonl(source, workers, MIN_SPLIT_BYTES)]
+    else:
+        resolved_parts = resolved
+    tasks = max(1, min(workers, len(resolved_parts)))
     show_progress = sys.stderr.isatty() if progress is None else progress
-    _run(build_pipeline(resolved, domain, out_dir, fmt, strict, max_record_bytes, show_progress), out_dir, tasks)
+    pipeline = build_pipeline(resolved_parts, domain, out_dir, fmt, strict, max_record_bytes, show_progress)
+    _run(pipeline, out_dir, tasks)
 
     ledger = Ledger([s.label for s in resolved])
     for part in sorted((out_dir / PARTS_DIR).glob("*.json")):

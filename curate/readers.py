@@ -12,9 +12,10 @@ from __future__ import annotations
 import csv
 import gzip
 import io
+import os
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -45,13 +46,20 @@ class Unreadable:
 
 @dataclass(frozen=True, slots=True)
 class Source:
-    """One input stream. `kind` is the reader; `path` the file/folder or hub id; `split` for datasets."""
+    """One input stream. `kind` is the reader; `path` the file/folder or hub id; `split` for datasets.
+
+    A plain JSONL file may be split into byte ranges [start, end) that begin on line starts; `first_line` is the
+    line number at `start`, so record numbers stay those of the whole file.
+    """
 
     label: str
     kind: str
     path: str
     split: str | None = None
     config: str | None = None
+    start: int = 0
+    end: int | None = None
+    first_line: int = 0
 
 
 Item = dict[str, Any] | Unreadable
@@ -144,6 +152,42 @@ def resolve_sources(specs: list[str]) -> list[Source]:
 # ---------------------------------------------------------------- reading
 
 
+def split_jsonl(source: Source, parts: int, min_part_bytes: int = 8 << 20) -> list[Source]:
+    """Byte ranges of a plain JSONL file, each starting on a line, so several tasks can read one big file.
+
+    Compressed files and files smaller than two parts stay whole. Line numbers at each boundary are counted in one
+    pass, so records keep the numbers (and sample ids) they have when the file is read whole.
+    """
+    if source.kind != "jsonl" or source.path.lower().endswith(COMPRESSIONS) or source.end is not None:
+        return [source]
+    size = os.path.getsize(source.path)
+    parts = min(parts, size // min_part_bytes)
+    if parts < 2:
+        return [source]
+    starts, lines = [0], [0]
+    position, line_number, previous = 0, 0, b"\n"
+    with open(source.path, "rb") as f:
+        for k in range(1, parts):
+            target = size * k // parts
+            while position < target:  # count the lines that end before the target
+                chunk = f.read(min(_SKIP_CHUNK, target - position))
+                line_number += chunk.count(b"\n")
+                position += len(chunk)
+                previous = chunk[-1:]
+            if previous != b"\n":  # mid-line: the range starts after this line
+                while chunk := f.readline(_SKIP_CHUNK):
+                    position += len(chunk)
+                    previous = chunk[-1:]
+                    if previous == b"\n":
+                        line_number += 1
+                        break
+            if starts[-1] < position < size:
+                starts.append(position)
+                lines.append(line_number)
+    ends = [*starts[1:], size]
+    return [replace(source, start=a, end=b, first_line=n) for a, b, n in zip(starts, ends, lines, strict=True)]
+
+
 def open_binary(path: str) -> BinaryIO:
     """A buffered binary stream, transparently decompressing .gz and .zst."""
     lowered = path.lower()
@@ -174,29 +218,33 @@ def _parse_line(line: bytes) -> Item:
         return Unreadable("malformed_json", str(err), excerpt_of(line))
 
 
-def read_jsonl(stream: BinaryIO, max_record_bytes: int) -> Iterator[tuple[int, Item]]:
-    """One record per non-blank line; a line longer than the limit is skipped in chunks, never held whole."""
-    index = 0
-    while True:
+def read_jsonl(stream: BinaryIO, max_record_bytes: int, first_line: int = 0,
+               length: int | None = None) -> Iterator[tuple[int, Item]]:
+    """One record per non-blank line, numbered by its 0-based line number (so byte ranges of one file agree).
+
+    A line longer than the limit is skipped in chunks, never held whole. With `length`, only lines that start in
+    the next `length` bytes are read.
+    """
+    line_number, consumed = first_line, 0
+    while length is None or consumed < length:
         line = stream.readline(max_record_bytes + 1)
         if not line:
             return
+        consumed += len(line)
         if len(line) > max_record_bytes and not line.endswith(b"\n"):
             size = len(line)
             head = excerpt_of(line)
             del line
             while chunk := stream.readline(_SKIP_CHUNK):
                 size += len(chunk)
+                consumed += len(chunk)
                 if chunk.endswith(b"\n"):
                     break
-            yield index, Unreadable("record_too_large", f"line of {size} bytes exceeds the {max_record_bytes}-byte "
-                                    "limit", head)
-            index += 1
-            continue
-        if line.isspace():
-            continue
-        yield index, _parse_line(line)
-        index += 1
+            yield line_number, Unreadable("record_too_large", f"line of {size} bytes exceeds the "
+                                          f"{max_record_bytes}-byte limit", head)
+        elif not line.isspace():
+            yield line_number, _parse_line(line)
+        line_number += 1
 
 
 def _is_message(value: Any) -> bool:
@@ -401,7 +449,10 @@ def iter_records(source: Source, max_record_bytes: int = DEFAULT_MAX_RECORD_BYTE
         with open_binary(source.path) as stream:
             _skip_bom(stream)
             if source.kind == "jsonl":
-                yield from read_jsonl(stream, max_record_bytes)
+                if source.start:
+                    stream.seek(source.start)
+                length = None if source.end is None else source.end - stream.tell()  # after any BOM
+                yield from read_jsonl(stream, max_record_bytes, source.first_line, length)
             elif source.kind == "csv":
                 yield from read_csv(stream, max_record_bytes)
             else:

@@ -16,6 +16,7 @@ import pytest
 import zstandard
 from typer.testing import CliRunner
 
+import curate.ingest
 from cli import app
 from curate.ingest import IngestError, ingest
 from curate.sample_io import iter_samples
@@ -246,7 +247,8 @@ def test_cli_prints_a_summary_table(bad_inputs: list[str], tmp_path: Path) -> No
 
 
 @pytest.mark.slow
-def test_workers_split_files_and_give_the_same_ledger_and_samples(bad_inputs: list[str], tmp_path: Path) -> None:
+def test_workers_split_files_and_give_the_same_ledger_and_samples(bad_inputs: list[str], tmp_path: Path,
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
     """Two datatrove tasks (LocalPipelineExecutor, spawned processes) agree with the in-process run."""
     one = ingest(bad_inputs, "chat", tmp_path / "one", max_record_bytes=MAX_RECORD_BYTES)
     two = ingest(bad_inputs, "chat", tmp_path / "two", max_record_bytes=MAX_RECORD_BYTES, workers=2)
@@ -256,3 +258,15 @@ def test_workers_split_files_and_give_the_same_ledger_and_samples(bad_inputs: li
     by_id = sorted(iter_samples(tmp_path / "two"), key=lambda s: s.id)
     assert by_id == sorted(iter_samples(tmp_path / "one"), key=lambda s: s.id)
     assert sorted(map(str, rejects_of(tmp_path / "two"))) == sorted(map(str, rejects_of(tmp_path / "one")))
+
+    monkeypatch.setattr(curate.ingest, "MIN_SPLIT_BYTES", 64 << 10)
+    big = tmp_path / "big.jsonl"  # one file over two parts' worth of bytes is cut into line-aligned ranges
+    with big.open("wb") as f:
+        while f.tell() < 2 * (64 << 10) + 1000:
+            f.write(b"\n".join(line for line, _ in BAD_CORPUS) + b"\n\n")
+    whole = ingest([str(big)], "chat", tmp_path / "big-one", max_record_bytes=MAX_RECORD_BYTES)
+    split = ingest([str(big)], "chat", tmp_path / "big-two", max_record_bytes=MAX_RECORD_BYTES, workers=2)
+    assert split == whole and whole["in"] > 200
+    assert len(list((tmp_path / "big-two" / "samples").glob("*.parquet"))) == 2
+    assert sorted(s.id for s in iter_samples(tmp_path / "big-two")) == sorted(
+        s.id for s in iter_samples(tmp_path / "big-one"))

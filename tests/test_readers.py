@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import random
 import subprocess
 import sys
 from pathlib import Path
@@ -11,7 +12,7 @@ from pathlib import Path
 import pytest
 import zstandard
 
-from curate.readers import Source, Unreadable, iter_records, resolve_sources
+from curate.readers import Source, Unreadable, iter_records, resolve_sources, split_jsonl
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 
@@ -25,10 +26,25 @@ def reasons(items: list[tuple[int, object]]) -> dict[int, str]:
     return {i: item.reason for i, item in items if isinstance(item, Unreadable)}
 
 
-def test_jsonl_numbers_records_and_skips_blank_lines(tmp_path: Path) -> None:
+def test_jsonl_records_are_numbered_by_line_and_blank_lines_skipped(tmp_path: Path) -> None:
     path = tmp_path / "a.jsonl"
     path.write_text('{"a": 1}\n\n   \n{"a": 2}\n{"a": 3}')  # no trailing newline on the last record
-    assert read_all(path) == [(0, {"a": 1}), (1, {"a": 2}), (2, {"a": 3})]
+    assert read_all(path) == [(0, {"a": 1}), (3, {"a": 2}), (4, {"a": 3})]
+
+
+@pytest.mark.parametrize("parts", [2, 3, 8])
+def test_split_jsonl_ranges_read_exactly_the_whole_file(tmp_path: Path, parts: int) -> None:
+    rng = random.Random(parts)
+    lines = [b"" if rng.random() < 0.05 else b"{bad" if rng.random() < 0.05 else
+             json.dumps({"i": i, "pad": "x" * rng.randrange(3000)}).encode() for i in range(2000)]
+    path = tmp_path / "s.jsonl"
+    path.write_bytes(b"\xef\xbb\xbf" + b"\n".join(lines) + b"\n")
+    [source] = resolve_sources([str(path)])
+    whole = list(iter_records(source, max_record_bytes=2000))  # some lines are over the limit, some ranges cut them
+    ranges = split_jsonl(source, parts, min_part_bytes=1000)
+    assert len(ranges) == parts and ranges[0].start == 0 and ranges[-1].end == path.stat().st_size
+    assert [item for r in ranges for item in iter_records(r, max_record_bytes=2000)] == whole
+    assert split_jsonl(source, parts, min_part_bytes=path.stat().st_size) == [source]
 
 
 def test_jsonl_bad_lines_are_unreadable_and_reading_goes_on(tmp_path: Path) -> None:

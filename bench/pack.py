@@ -171,8 +171,7 @@ def materialise_child(tokens_dir: str, out_dir: str, seq_len: int) -> None:
     )
 
 
-def bench_materialise(base_tokens: int, rng: np.random.Generator) -> list[list[str]]:
-    seq_len = 32768
+def bench_materialise(base_tokens: int, seq_len: int, rng: np.random.Generator) -> list[list[str]]:
     rows = []
     with tempfile.TemporaryDirectory(prefix="bench-pack-") as tmp:
         for factor in (1, 4):
@@ -213,6 +212,7 @@ def main() -> None:
     parser.add_argument("--samples", type=int, default=200_000)
     parser.add_argument("--plan-samples", type=int, default=5_000_000)
     parser.add_argument("--corpus-tokens", type=int, default=25_000_000, help="tokens of the 1× corpus")
+    parser.add_argument("--corpus-seq-len", type=int, default=32768, help="seq_len of the materialising runs")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument(
         "--materialise-child", nargs=3, metavar=("TOKENS_DIR", "OUT_DIR", "SEQ_LEN"), help=argparse.SUPPRESS
@@ -239,7 +239,9 @@ def main() -> None:
     table.add_row(*bench_plan_5m(args.plan_samples, rng))
     console.print(table)
 
-    table = Table(title="3. Materialising out of core (pack_tokens in a fresh process, seq_len 32,768)")
+    table = Table(
+        title=f"3. Materialising out of core (pack_tokens in a fresh process, seq_len {args.corpus_seq_len:,})"
+    )
     for column in (
         "corpus",
         "tokens",
@@ -251,7 +253,7 @@ def main() -> None:
         "peak RSS MiB",
     ):
         table.add_column(column, justify="right")
-    materialised = bench_materialise(args.corpus_tokens, rng)
+    materialised = bench_materialise(args.corpus_tokens, args.corpus_seq_len, rng)
     for row in materialised:
         table.add_row(*row)
     console.print(table)

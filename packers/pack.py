@@ -257,13 +257,14 @@ def _assemble_shard(spill_path: Path, plan: PackPlan, rows: range, row_tokens: n
     assert ((local_row >= 0) & (local_row < len(rows))).all()
     assert np.bincount(local_row, weights=doc_len, minlength=len(rows)).astype(np.int64).tolist() == row_tokens.tolist()
 
-    row_start = np.r_[0, np.cumsum(row_tokens)].astype(np.int64)
-    doc_dest = row_start[local_row] + plan.sample_offset[sample_index]
+    # int32 positions throughout: a shard holds < 2^31 tokens (checked in pack_tokens), and it halves peak memory.
+    row_start = np.r_[0, np.cumsum(row_tokens)].astype(np.int32)
+    doc_dest = row_start[local_row] + plan.sample_offset[sample_index].astype(np.int32)
     ids_column, mask_column = docs.column("input_ids").chunk(0), docs.column("loss_mask").chunk(0)
-    src_start = ids_column.offsets.to_numpy()[:-1].astype(np.int64) - ids_column.offsets[0].as_py()
+    src_start = ids_column.offsets.to_numpy()[:-1] - ids_column.offsets[0].as_py()
     assert (np.diff(ids_column.offsets.to_numpy()) == doc_len).all()
     total = int(row_start[-1])
-    within_doc = np.arange(total, dtype=np.int64) - np.repeat(src_start, doc_len)
+    within_doc = np.arange(total, dtype=np.int32) - np.repeat(src_start, doc_len)
     dest = np.repeat(doc_dest, doc_len) + within_doc
 
     input_ids = np.empty(total, dtype=np.int32)
@@ -272,16 +273,15 @@ def _assemble_shard(spill_path: Path, plan: PackPlan, rows: range, row_tokens: n
     input_ids[dest] = ids_column.flatten().to_numpy()
     trained[dest] = mask_column.flatten().to_numpy()
     position_ids[dest] = within_doc
-    labels = np.where(trained == 1, input_ids, IGNORE_INDEX).astype(np.int32)
+    labels = np.where(trained == 1, input_ids, np.int32(IGNORE_INDEX))
     labels[doc_dest] = IGNORE_INDEX  # a document's first token is never predicted from the previous document
 
-    in_row_order = np.lexsort((doc_dest,))
+    in_row_order = np.argsort(doc_dest, kind="stable")
     docs_per_row = np.bincount(local_row, minlength=len(rows))
     doc_offsets = pa.array(np.r_[0, np.cumsum(docs_per_row)].astype(np.int32))
-    token_offsets = pa.array(row_start.astype(np.int32))
+    token_offsets = pa.array(row_start)
     order = pa.array(in_row_order)
-    row_of_token = np.repeat(np.arange(len(rows)), row_tokens)
-    supervised = np.bincount(row_of_token[labels != IGNORE_INDEX], minlength=len(rows))
+    supervised = np.add.reduceat((labels != IGNORE_INDEX).astype(np.int32), row_start[:-1])  # rows are never empty
     columns = [
         pa.ListArray.from_arrays(token_offsets, pa.array(input_ids)),
         pa.ListArray.from_arrays(token_offsets, pa.array(labels)),

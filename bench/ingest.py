@@ -1,6 +1,6 @@
 """Ingest throughput against its limit: records/s of `ingest()` vs plain `json.loads` over the same JSONL.
 
-    python bench/ingest.py [--records 200000] [--workdir /tmp/cascade-bench-ingest]
+    python -m bench.ingest [--records 200000] [--workers 4] [--workdir /tmp/cascade-bench-ingest]
 
 The anchor (`json.loads` on every line, nothing else) is measured in the same run on the same file, so the printed
 ratio is comparable across machines. Target: ratio ≥ 0.3.
@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import random
 import shutil
 import time
@@ -80,6 +81,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--records", type=int, default=200_000)
     parser.add_argument("--workdir", type=Path, default=Path("/tmp/cascade-bench-ingest"))
+    parser.add_argument("--workers", type=int, default=min(4, os.cpu_count() or 1),
+                        help="also time ingest(workers=N): the file split into line-aligned ranges (1 = skip)")
     args = parser.parse_args()
     args.workdir.mkdir(parents=True, exist_ok=True)
     corpus = args.workdir / "corpus.jsonl"
@@ -97,6 +100,10 @@ def main() -> None:
     start = time.perf_counter()
     ingest([str(corpus)], "chat", args.workdir / "out-forced", fmt="openai_messages", progress=False)
     stages["ingest(fmt='openai_messages'), no detection"] = time.perf_counter() - start
+    if args.workers > 1:
+        start = time.perf_counter()
+        ingest([str(corpus)], "chat", args.workdir / "out-workers", progress=False, workers=args.workers)
+        stages[f"ingest(workers={args.workers}), incl. process start"] = time.perf_counter() - start
     anchor_rate = count / anchor_s
     print(f"{'json.loads (anchor)':<46} {anchor_rate:>10,.0f} records/s  {anchor_s:6.2f} s")
     for name, seconds in stages.items():
@@ -105,5 +112,5 @@ def main() -> None:
     shutil.rmtree(args.workdir)
 
 
-if __name__ == "__main__":
+if __name__ == "__main__":  # datatrove's LocalPipelineExecutor spawns workers that re-import this module
     main()

@@ -126,10 +126,11 @@ def test_recipe_trains_on_its_current_build_and_refuses_a_stale_one(tmp_path: Pa
     build_dir = tmp_path / "build"
     write_packed_dir(build_dir, synthetic_rows(4, 32, (4, 16), 64))
     recipe_sha256 = hashlib.sha256(recipe_path.read_bytes()).hexdigest()
-    (build_dir / "manifest.json").write_text(json.dumps({"recipe_sha256": recipe_sha256}))
+    files = [{"path": "mix/samples/00000.parquet"}, {"path": "packed/part-00000.parquet"}]
+    (build_dir / "manifest.json").write_text(json.dumps({"recipe_sha256": recipe_sha256, "files": files}))
 
     config = load_train_config(recipe_path, build=False, build_dir=str(build_dir))
-    assert config.data.packed_dir == str(build_dir) and config.output_dir == str(build_dir / "train")
+    assert Path(config.data.packed_dir) == build_dir and config.output_dir == str(build_dir / "train")
     assert config.batch.global_rows == 2 and len(PackedDataset(config.data.packed_dir)) == 4
 
     recipe_path.write_text(recipe_path.read_text().replace("global_rows: 2", "global_rows: 4"))

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+import pyarrow as pa
 import pyarrow.parquet as pq
 import torch
 
@@ -60,7 +61,7 @@ class PackedDataset:
         self.tokens_R = np.asarray(tokens, dtype=np.int64)
         self.attention_cost_R = np.asarray(costs, dtype=np.float64)
         self._cached_group: tuple[int, int] | None = None
-        self._cached_rows: dict[str, list] = {}
+        self._cached_table: pa.Table | None = None
 
     def __len__(self) -> int:
         return len(self.locations)
@@ -72,16 +73,17 @@ class PackedDataset:
         digest.update(self.tokens_R.tobytes())
         return digest.hexdigest()[:16]
 
-    def read_row(self, index: int) -> dict[str, list[int]]:
+    def read_row(self, index: int) -> dict[str, np.ndarray]:
+        """One row's columns as int64 arrays (straight from Arrow buffers: a 256K-token row is never a list)."""
         location = self.locations[index]
         key = (location.file_index, location.row_group)
         if self._cached_group != key:
-            table = pq.ParquetFile(self.files[location.file_index]).read_row_group(location.row_group,
-                                                                                  columns=ROW_COLUMNS)
-            self._cached_rows = {name: table.column(name).to_pylist() for name in ROW_COLUMNS}
+            self._cached_table = pq.ParquetFile(self.files[location.file_index]).read_row_group(
+                location.row_group, columns=ROW_COLUMNS)
             self._cached_group = key
-        row = {name: self._cached_rows[name][location.row_in_group] for name in ROW_COLUMNS}
-        if not len(row["input_ids"]) == len(row["labels"]) == sum(row["seq_lengths"]):
+        row = {name: self._cached_table.column(name)[location.row_in_group].values.to_numpy().astype(np.int64)
+               for name in ROW_COLUMNS}
+        if not len(row["input_ids"]) == len(row["labels"]) == int(row["seq_lengths"].sum()):
             raise ValueError(f"{self.files[location.file_index]}: row {location.row_in_group} of row group "
                              f"{location.row_group}: input_ids, labels and sum(seq_lengths) differ in length")
         return row
@@ -114,11 +116,12 @@ class MicroBatch:
         )
 
 
-def make_micro_batch(rows: list[dict[str, list[int]]]) -> MicroBatch:
+def make_micro_batch(rows: list[dict[str, np.ndarray | list[int]]]) -> MicroBatch:
     """Concatenate packed rows; position ids restart per document and every document's first label is ignored."""
-    input_ids_L = torch.tensor([t for row in rows for t in row["input_ids"]], dtype=torch.long)
-    labels_L = torch.tensor([t for row in rows for t in row["labels"]], dtype=torch.long)
-    lengths_D = torch.tensor([n for row in rows for n in row["seq_lengths"] if n > 0], dtype=torch.long)
+    input_ids_L = torch.from_numpy(np.concatenate([np.asarray(r["input_ids"], dtype=np.int64) for r in rows]))
+    labels_L = torch.from_numpy(np.concatenate([np.asarray(r["labels"], dtype=np.int64) for r in rows]))
+    lengths_D = torch.from_numpy(np.concatenate([np.asarray(r["seq_lengths"], dtype=np.int64) for r in rows]))
+    lengths_D = lengths_D[lengths_D > 0]
     starts_D = torch.cumsum(lengths_D, 0) - lengths_D
     position_ids_L = torch.arange(input_ids_L.shape[0]) - torch.repeat_interleave(starts_D, lengths_D)
     labels_L[starts_D] = IGNORE_INDEX  # a document's last token never predicts the next document's first

@@ -50,22 +50,33 @@ def recipe_train_section(recipe_path: Path, build: bool, build_dir: str | None) 
     train_section = dict(recipe.train)
     data = dict(train_section.get("data") or {})
     if "packed_dir" not in data:
-        ensure_built(recipe_path, recipe.sha256, build_path, build)
-        data["packed_dir"] = str(build_path)
+        data["packed_dir"] = str(ensure_built(recipe_path, recipe.sha256, build_path, build))
     train_section["data"] = data
     train_section.setdefault("output_dir", str(build_path / "train"))
     return train_section
 
 
-def ensure_built(recipe_path: Path, recipe_sha256: str, build_path: Path, build: bool) -> None:
-    """Run `cascade build` into build_path unless its manifest records this exact recipe file (sha256)."""
+def ensure_built(recipe_path: Path, recipe_sha256: str, build_path: Path, build: bool) -> Path:
+    """The packed-rows folder of the recipe's build, running `cascade build` into build_path first unless its
+    manifest records this exact recipe file (sha256)."""
     manifest_path = build_path / "manifest.json"
-    if manifest_path.is_file() and json.loads(manifest_path.read_text()).get("recipe_sha256") == recipe_sha256:
-        return
-    state = "stale (recipe changed)" if manifest_path.is_file() else "missing"
-    if not build:
-        raise ValueError(f"{recipe_path}: its build in {build_path} is {state}; run `cascade build {recipe_path} "
-                         f"--out {build_path}` first, or `cascade train {recipe_path}` which builds it")
-    from curate.build import run_build
+    current = manifest_path.is_file() and json.loads(manifest_path.read_text()).get("recipe_sha256") == recipe_sha256
+    if not current:
+        state = "stale (recipe changed)" if manifest_path.is_file() else "missing"
+        if not build:
+            raise ValueError(f"{recipe_path}: its build in {build_path} is {state}; run `cascade build "
+                             f"{recipe_path} --out {build_path}` first, or `cascade train {recipe_path}`")
+        from curate.build import run_build
 
-    run_build(recipe_path, build_path)
+        run_build(recipe_path, build_path)
+    return packed_root(build_path, json.loads(manifest_path.read_text()))
+
+
+def packed_root(build_path: Path, manifest: dict[str, Any]) -> Path:
+    """The folder holding `packed/` among the files the build manifest lists."""
+    roots = {Path(entry["path"]).parent.parent for entry in manifest.get("files", [])
+             if Path(entry["path"]).parent.name == "packed"}
+    if len(roots) != 1:
+        raise ValueError(f"{build_path}/manifest.json lists {len(roots)} packed-row folders (expected one "
+                         "`.../packed/*.parquet`); the build has not tokenized and packed its mix")
+    return build_path / roots.pop()

@@ -14,6 +14,7 @@ import argparse
 import json
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -88,9 +89,13 @@ def train(config: TrainConfig, resume: bool = False, on_step_end: Callable[[int]
 
         result = TrainResult(final_step=start_step)
         device_peak = peak_flops(context.device)
+        prefetcher = ThreadPoolExecutor(max_workers=1)  # reads + decodes the next step's rows during this step
+        next_batches = prefetcher.submit(loader.micro_batches, start_step)
         for step in range(start_step, total_steps):
             step_start = time.perf_counter()
-            micro_batches = loader.micro_batches(step)
+            micro_batches = next_batches.result()
+            if step + 1 < total_steps:
+                next_batches = prefetcher.submit(loader.micro_batches, step + 1)
             totals = torch.tensor([sum(mb.num_supervised for mb in micro_batches),
                                    sum(mb.num_tokens for mb in micro_batches),
                                    sum(mb.attention_cost for mb in micro_batches)], dtype=torch.float64,
@@ -142,6 +147,7 @@ def train(config: TrainConfig, resume: bool = False, on_step_end: Callable[[int]
             if on_step_end is not None:
                 on_step_end(completed)
 
+        prefetcher.shutdown()
         if config.checkpoint.export:
             result.export_dir = export_hf(model, output_dir / "export", config.checkpoint.export_dtype, context)
             if result.export_dir is not None:

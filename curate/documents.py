@@ -25,6 +25,7 @@ SAMPLE_KEY = "sample"
 DROP_KEY = "drop"  # set by a check step on a sample it rejects: {"stage", "filter", "reason", "detail", ...}
 
 _WORD_RE = re.compile(r"\w+", re.UNICODE)
+_COMBINING_RE = re.compile(r"[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]")
 _SENT_RE = re.compile(r"[^.!?\n]+[.!?]*", re.UNICODE)
 
 
@@ -46,9 +47,10 @@ class PlainWordTokenizer(WordTokenizer):
 
 def normalize_words(text: str) -> list[str]:
     """Lower-cased, accent-folded word list: the unit of exact hashing, shingling and n-gram decontamination."""
-    folded = unicodedata.normalize("NFKD", text.lower())
-    folded = "".join(ch for ch in folded if not unicodedata.combining(ch))
-    return _WORD_RE.findall(folded)
+    text = text.lower()
+    if not text.isascii():
+        text = _COMBINING_RE.sub("", unicodedata.normalize("NFKD", text))
+    return _WORD_RE.findall(text)
 
 
 def _render_message(role: str, content: str, reasoning: str | None, calls: list | None) -> str:

@@ -56,13 +56,14 @@ def register(app: typer.Typer) -> None:
     def ingest_command(
         sources: Annotated[list[str], typer.Argument(
             help="Files (.jsonl/.json/.traj/.parquet/.csv, also .gz/.zst), folders of them, save_to_disk folders, "
-                 "or hub datasets as hf://ORG/NAME[/CONFIG][:SPLIT].")],
+                 "or hub datasets as hf://ORG/NAME or hf://ORG/NAME/CONFIG:SPLIT (split defaults to train).")],
         domain: Annotated[str, typer.Option(help="Domain of every sample, e.g. code_reasoning, swe_agentic.")],
         out: Annotated[Path, typer.Option(help="Run folder: samples/, rejects/ and ledger.json go here.")],
         fmt: Annotated[str, typer.Option("--format", help="auto, or an adapter name to force one shape.")] = "auto",
         strict: Annotated[bool, typer.Option(help="Stop at the first reject, naming file, record and field.")] = False,
         max_record_mb: Annotated[float, typer.Option(help="Records larger than this are rejected.")] = 64.0,
-        workers: Annotated[int, typer.Option(help="Parallel tasks; input files are split across them.")] = 1,
+        workers: Annotated[int, typer.Option(
+            help="Parallel datatrove tasks; files, and ranges of big JSONL files, are split across them.")] = 1,
     ) -> None:
         """Read raw records in any published shape into canonical samples; rejects keep a reason."""
         from curate.ingest import ingest

@@ -89,3 +89,10 @@ def test_missing_path_or_raw_file_is_an_error(tmp_path: Path) -> None:
     raw.write_text(json.dumps(RECORDS[1]) + "\n")
     result = invoke(str(raw))
     assert result.exit_code == 1 and "cascade ingest" in result.output
+
+
+@pytest.mark.parametrize("command", ["ingest", "inspect"])
+def test_help_renders(command: str) -> None:
+    result = CliRunner().invoke(app, [command, "--help"], terminal_width=120)
+    assert result.exit_code == 0, result.output
+    assert "--domain" in result.output

@@ -9,6 +9,9 @@ from __future__ import annotations
 import hashlib
 import itertools
 import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import orjson
@@ -78,7 +81,12 @@ def _digests(root: Path) -> dict[str, str]:
 
 def test_same_seed_writes_byte_identical_files_and_another_seed_does_not(tmp_path: Path) -> None:
     first = write_demo_corpus(tmp_path / "a", seed=0)
-    second = write_demo_corpus(tmp_path / "b", seed=0)
+    # another process with another string-hash seed: nothing may depend on set or dict-of-str iteration order
+    code = "import json, sys; from pathlib import Path; from curate.demo_data import write_demo_corpus; " \
+           "print(json.dumps(write_demo_corpus(Path(sys.argv[1]), 0)))"
+    run = subprocess.run([sys.executable, "-c", code, str(tmp_path / "b")], capture_output=True, text=True,
+                         env={**os.environ, "PYTHONHASHSEED": "12345"}, check=True)
+    second = json.loads(run.stdout)
     write_demo_corpus(tmp_path / "c", seed=1)
     a, b, c = _digests(tmp_path / "a"), _digests(tmp_path / "b"), _digests(tmp_path / "c")
     assert first == second

@@ -2,9 +2,13 @@
 
 Each reader yields `(index, item)` where item is the parsed record or an `Unreadable` telling why it could not be
 read. Bad bytes never raise: a malformed line, invalid UTF-8, an oversized record or a cut-off JSON array becomes an
-`Unreadable` at its record number and reading goes on where it can. Memory stays bounded by the largest record
-allowed (`max_record_bytes`): JSONL lines are read with a bounded readline, JSON arrays are streamed with ijson,
-Parquet and `datasets` folders in Arrow batches.
+`Unreadable` at its record number and reading goes on where it can. JSONL records are numbered by line (blank lines
+are skipped but keep their number), other kinds by position.
+
+Memory: JSONL lines are read with a bounded readline, so a line over `max_record_bytes` is never held whole; a
+whole-file JSON object is read up to the limit; JSON arrays stream through ijson, which builds each element before
+its size is known (an oversized element is rejected after parsing); Parquet and `datasets` rows come in Arrow
+batches and are not size-checked.
 """
 
 from __future__ import annotations

@@ -1177,7 +1177,8 @@ class _Bug:
     before: list[str]
     after: list[str]
     line: int  # 1-based line of the first changed line
-    helpers: list[str]
+    actual: str  # what the reproduction prints before the fix
+    expected: str  # ... and after it
     structure: str
     repro: str
 
@@ -1274,7 +1275,7 @@ def _bug(rng: random.Random) -> _Bug:
         f"### Steps to reproduce\n\n```python\n{repro}```\n\n### Actual behaviour\n\n```\n{actual}\n```\n\n"
         f"### Expected behaviour\n\n```\n{expected}\n```\n\n### Environment\n\n- {pkg} {version}\n"
         f"- Python 3.{rng.randint(8, 12)}.{rng.randint(0, 15)}\n- {rng.choice(_OSES)}\n")
-    return _Bug(f"{org}/{pkg}", f"{org}__{pkg}-{number}", path, func, issue, before, after, line, helpers,
+    return _Bug(f"{org}/{pkg}", f"{org}__{pkg}-{number}", path, func, issue, before, after, line, actual, expected,
                 _structure(rng, pkg, path), repro)
 
 
@@ -1331,11 +1332,11 @@ def _nebius(bug: _Bug, rng: random.Random, run: int, patch: str | None = None, i
         f"[File: {root}/reproduce.py (1 lines total)]\n1:" + prompt(f"{root}/reproduce.py"),
         f"[File: {root}/reproduce.py ({bug.repro.count(chr(10))} lines total)]\n{bug.repro}" + prompt(
             f"{root}/reproduce.py"),
-        "Traceback (most recent call last):\n  ...\n" + prompt(f"{root}/reproduce.py"),
+        bug.actual + prompt(f"{root}/reproduce.py"),
         f"Found 1 matches for \"{bug.path.rsplit('/', 1)[1]}\" in {root}:\n{root}/{bug.path}" + prompt("n/a"),
         f"[File: {root}/{bug.path} ({len(bug.before)} lines total)]\n{window}" + prompt(f"{root}/{bug.path}"),
         "File updated. Please review the changes and make sure they are correct." + prompt(f"{root}/{bug.path}"),
-        "OK" + prompt(f"{root}/{bug.path}"),
+        bug.expected + prompt(f"{root}/{bug.path}"),
         "Your command ran successfully and did not produce any output." + prompt(f"{root}/{bug.path}"),
     ]
     trajectory: list[dict[str, Any]] = [
@@ -1379,9 +1380,10 @@ def _openhands(bug: _Bug, rng: random.Random, run: int, issue: str | None = None
     """SWE-Gym/OpenHands-Sampled-Trajectories: OpenAI messages with tool_calls, tools, resolved, test_result."""
     workdir = f"/workspace/{bug.repo.split('/')[1]}"
     changed = bug.before[bug.line - 1]
+    def_line = next(i for i, line in enumerate(bug.before, 1) if line.startswith(f"def {bug.func}("))
     calls = [
         ("I'll start by locating the function from the PR description.", "execute_bash",
-         {"command": f"grep -rn 'def {bug.func}' {workdir}"}, f"{workdir}/{bug.path}:{bug.line - 2}:def {bug.func}("),
+         {"command": f"grep -rn 'def {bug.func}' {workdir}"}, f"{workdir}/{bug.path}:{def_line}:def {bug.func}("),
         ("Let me view the implementation.", "str_replace_editor",
          {"command": "view", "path": f"{workdir}/{bug.path}", "view_range": [max(1, bug.line - 4), bug.line + 4]},
          _numbered(bug.before, max(1, bug.line - 4), bug.line + 4)),
@@ -1389,7 +1391,8 @@ def _openhands(bug: _Bug, rng: random.Random, run: int, issue: str | None = None
          {"command": "str_replace", "path": f"{workdir}/{bug.path}", "old_str": changed.rstrip("\n"),
           "new_str": bug.after[bug.line - 1].rstrip("\n")}, f"The file {workdir}/{bug.path} has been edited."),
         ("Now let me confirm the fix with the reproduction script.", "execute_bash",
-         {"command": f"cd {workdir} && python -c {bug.repro.splitlines()[-1][6:-1]!r}"}, "OK"),
+         {"command": f"cd {workdir} && python -c {'; '.join(filter(None, bug.repro.splitlines()))!r}"},
+         bug.expected),
     ]
     messages: list[dict[str, Any]] = [
         {"role": "system", "content": OPENHANDS_SYSTEM},

@@ -157,6 +157,21 @@ def test_packed_forward_refuses_a_cache():
         model(**kwargs, use_cache=True)
 
 
+def test_left_padded_generation_is_unchanged_by_the_patch():
+    """Generation's position ids restart after left padding too; with a mask and a cache they are not documents."""
+    plain, patched = tiny_nemotron_h(), tiny_nemotron_h()
+    prepare_for_packing(patched)
+    prompts = torch.randint(1, VOCAB, (2, 7), generator=torch.Generator().manual_seed(5))
+    attention_mask = torch.ones_like(prompts)
+    prompts[0, :3], attention_mask[0, :3] = 0, 0
+    outputs = []
+    for model in (plain, patched):
+        model.eval().set_attn_implementation("sdpa")
+        outputs.append(model.generate(input_ids=prompts, attention_mask=attention_mask, max_new_tokens=4,
+                                      do_sample=False, use_cache=True, pad_token_id=0))
+    torch.testing.assert_close(outputs[1], outputs[0], rtol=0, atol=0)
+
+
 def test_prepare_for_packing_keeps_weights_and_is_idempotent():
     model = tiny_nemotron_h()
     state_before = {k: v.clone() for k, v in model.state_dict().items()}

@@ -7,8 +7,8 @@ same parameters and state-dict keys), so its conv and SSM state restart at each 
 What the patch relies on: `NemotronHBlock` hands its `**kwargs` to the Mamba mixer, so the `cu_seq_lens_q` the
 trainer passes for packed attention (or an explicit `seq_idx`) reaches every mixer. A forward pre-hook on the base
 model (`model.base_model`, which the causal-LM wrapper calls too) covers the other packed convention, `position_ids`
-restarting at 0 with no `cu_seq_lens_q`: it adds the derived `seq_idx`. Packed forwards never build a generation
-cache (the hook sets `use_cache=False`).
+restarting at 0 with no `cu_seq_lens_q` (and no attention mask or cache, i.e. not generation): it adds the derived
+`seq_idx`. Packed forwards never build a generation cache (the hook sets `use_cache=False`).
 
 MoE layers need nothing: the Nemotron-H router scores each token on its own (sigmoid + top-k, aux-loss-free
 balancing through a fixed `e_score_correction_bias` buffer; transformers computes no auxiliary loss for it), with
@@ -67,14 +67,23 @@ def prepare_for_packing(model: nn.Module, backend: PackingBackend = "auto") -> N
 def _packed_forward_kwargs(
     module: nn.Module, args: tuple[Any, ...], kwargs: dict[str, Any]
 ) -> tuple[tuple[Any, ...], dict[str, Any]]:
-    """Give the mixers document boundaries from packed position_ids, and keep packed forwards cache-free."""
+    """Give the mixers document boundaries from packed position_ids, and keep packed forwards cache-free.
+
+    Position ids count as packed only in a padding-free training call: no attention mask and no cache requested
+    (generation with left padding also has position ids that restart, and must stay untouched).
+    """
+    wants_cache = bool(kwargs.get("use_cache")) or any(
+        kwargs.get(name) is not None for name in ("cache", "past_key_values")
+    )
     if kwargs.get("seq_idx") is None and kwargs.get("cu_seq_lens_q") is None:
         position_ids = kwargs.get("position_ids")
-        packed_positions = isinstance(position_ids, torch.Tensor) and position_ids.dim() == 2
-        seq_idx_BT = seq_idx_from_position_ids(position_ids) if packed_positions else None
+        padding_free = kwargs.get("attention_mask") is None and not wants_cache
+        if not (padding_free and isinstance(position_ids, torch.Tensor) and position_ids.dim() == 2):
+            return args, kwargs
+        seq_idx_BT = seq_idx_from_position_ids(position_ids)
         if seq_idx_BT is None:
             return args, kwargs
         kwargs = kwargs | {"seq_idx": seq_idx_BT}
-    if kwargs.get("use_cache") or kwargs.get("cache") is not None or kwargs.get("past_key_values") is not None:
-        raise ValueError("a packed forward (cu_seq_lens_q / seq_idx / restarting position_ids) cannot use a cache")
+    if wants_cache:
+        raise ValueError("a packed forward (cu_seq_lens_q or seq_idx given) cannot use a generation cache")
     return args, kwargs | {"use_cache": False}

@@ -972,7 +972,7 @@ def _proof_even(rng: random.Random) -> _Proof:
 
 def _proof_gcd(rng: random.Random) -> _Proof:
     while True:
-        a, b, c, d = (rng.randint(1, 25) for _ in range(4))
+        a, b, c, d = (rng.randint(2, 25) for _ in range(4))
         if a * d - b * c in (1, -1):
             break
     var = rng.choice("nkx")
@@ -1029,13 +1029,19 @@ def _non_adjacent_choice(rng: random.Random) -> _Answer:
     return _Answer(question, solution, str(answer), "Combinatorics")
 
 
+def _suffix(n: int) -> str:
+    """English ordinal suffix: 1st, 2nd, 3rd, 4th, 11th, 22nd."""
+    return "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
+
+
 def _arithmetic_term(rng: random.Random) -> _Answer:
     first, diff = rng.randint(-30, 30), rng.choice([d for d in range(-9, 10) if d])
     i, j, t = sorted(rng.sample(range(2, 40), 2)) + [rng.randint(41, 120)]
     term = lambda m: first + (m - 1) * diff  # noqa: E731
-    question = (f"The ${i}$th term of an arithmetic sequence is ${term(i)}$ and its ${j}$th term is ${term(j)}$. "
-                f"What is its ${t}$th term?")
-    solution = (f"The common difference is $\\frac{{{term(j)} - ({term(i)})}}{{{j - i}}} = {diff}$, so the ${t}$th "
+    question = (f"The ${i}${_suffix(i)} term of an arithmetic sequence is ${term(i)}$ and its ${j}${_suffix(j)} "
+                f"term is ${term(j)}$. What is its ${t}${_suffix(t)} term?")
+    solution = (f"The common difference is $\\frac{{{term(j)} - ({term(i)})}}{{{j - i}}} = {diff}$, so the "
+                f"${t}${_suffix(t)} "
                 f"term is ${term(i)} + {t - i} \\cdot ({diff}) = \\boxed{{{term(t)}}}$.")
     return _Answer(question, solution, str(term(t)), "Algebra")
 

@@ -1,7 +1,8 @@
 """Synthetic packed shards in the packer's format, for tests, benches and a demo without a curated mix.
 
-Each document is a short random motif repeated (so a model can learn it and the loss visibly falls), with the
-first `prompt` tokens unsupervised like a user turn; rows are filled first-fit up to `row_tokens`.
+Each document starts at a random token and follows one fixed successor rule (next = 31·prev + 7 mod vocab), so a model
+learns it within a few steps and the loss visibly falls; its first quarter is unsupervised like a user turn, and rows
+are filled with whole documents up to `row_tokens`.
 """
 
 from __future__ import annotations
@@ -23,9 +24,10 @@ PACKED_SCHEMA = pa.schema([
 
 
 def synthetic_document(rng: random.Random, length: int, vocab_size: int) -> tuple[list[int], list[int]]:
-    """(input_ids, unshifted labels): a repeated motif, its first quarter and first token unsupervised."""
-    motif = [rng.randrange(vocab_size) for _ in range(rng.randint(2, 6))]
-    input_ids = [motif[i % len(motif)] for i in range(length)]
+    """(input_ids, unshifted labels): a successor chain, its first quarter and first token unsupervised."""
+    input_ids = [rng.randrange(vocab_size)]
+    while len(input_ids) < length:
+        input_ids.append((31 * input_ids[-1] + 7) % vocab_size)
     prompt = max(1, length // 4)
     return input_ids, [IGNORE_INDEX] * prompt + input_ids[prompt:]
 

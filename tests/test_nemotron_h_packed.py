@@ -6,9 +6,7 @@ Tolerances (fp32): losses within 1e-5 relative; each gradient within 1e-4 of its
 
 from __future__ import annotations
 
-import json
 import math
-import os
 import shutil
 import subprocess
 import sys
@@ -22,6 +20,7 @@ from safetensors.torch import load_file
 from transformers import AttentionInterface, LlamaConfig, LlamaForCausalLM, NemotronHConfig, NemotronHForCausalLM
 from transformers.models.nemotron_h import modeling_nemotron_h
 
+from tests.test_trainer_training import PROJECT_ROOT, _logged_losses, _subprocess_env
 from trainer.hybrid import mamba_mixers, prepare_for_packing
 from trainer.mamba_segments import (
     SegmentAwareNemotronHMamba2Mixer,
@@ -323,18 +322,15 @@ def test_trainer_packed_loss_equals_documents_one_by_one():
 
 
 def _torchrun_train(config_path: Path, out_dir: Path, *flags: str) -> None:
+    """2 ranks on gloo; --standalone picks a free rendezvous port (other test runs may share the machine)."""
     command = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc-per-node=2",
                "-m", "trainer.train", str(config_path), "--out", str(out_dir), *flags]
-    env = os.environ | {"OMP_NUM_THREADS": "1", "TOKENIZERS_PARALLELISM": "false"}
-    done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=300)
+    done = subprocess.run(command, env=_subprocess_env(), capture_output=True, text=True, timeout=300,
+                          cwd=PROJECT_ROOT)
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
 
 
-def _losses(out_dir: Path) -> dict[int, float]:
-    lines = (out_dir / "metrics.jsonl").read_text().splitlines()
-    return {record["step"]: record["loss"] for record in map(json.loads, lines)}
-
-
+@pytest.mark.slow
 def test_two_process_fsdp_training_resumes_exactly(tmp_path: Path):
     """torchrun, 2 ranks on gloo: 4 steps straight vs 2 steps' checkpoint + resume for 2 → same losses and weights."""
     from trainer.synthetic import synthetic_rows, write_packed_dir
@@ -355,7 +351,7 @@ def test_two_process_fsdp_training_resumes_exactly(tmp_path: Path):
     shutil.copytree(straight / "checkpoints" / "step-00000002", resumed / "checkpoints" / "step-00000002")
     _torchrun_train(config_path, resumed, "--resume")
 
-    straight_losses, resumed_losses = _losses(straight), _losses(resumed)
+    straight_losses, resumed_losses = _logged_losses(straight), _logged_losses(resumed)
     assert sorted(straight_losses) == [1, 2, 3, 4] and sorted(resumed_losses) == [3, 4]
     assert all(math.isfinite(loss) for loss in straight_losses.values())
     assert {step: straight_losses[step] for step in (3, 4)} == resumed_losses

@@ -26,6 +26,7 @@ class BenchmarkSpec:
     name: str
     path: str  # JSONL / JSON (list or JSON lines) / CSV / Parquet
     field: str  # the problem text; a nested value contributes all its strings
+    name_field: str | None = None  # a record field naming its benchmark (one file holding several); else `name`
 
 
 @dataclass
@@ -71,14 +72,20 @@ def _records(path: Path) -> Iterator[dict]:
         raise ValueError(f"{path}: unsupported benchmark format {suffix!r} (use .jsonl, .json, .csv or .parquet)")
 
 
-def benchmark_texts(spec: BenchmarkSpec) -> Iterator[str]:
+def benchmark_texts(spec: BenchmarkSpec) -> Iterator[tuple[str, str]]:
+    """(benchmark name, problem text) for every record of the spec's file."""
     path = Path(spec.path)
     if not path.is_file():
         raise ValueError(f"decontam benchmark {spec.name!r}: no such file {path}")
     for i, record in enumerate(_records(path)):
         if not isinstance(record, dict) or spec.field not in record:
             raise ValueError(f"{path}: record {i} has no field {spec.field!r} (benchmark {spec.name!r})")
-        yield "\n".join(_strings(record[spec.field]))
+        name = spec.name
+        if spec.name_field is not None:
+            if not isinstance(record.get(spec.name_field), str):
+                raise ValueError(f"{path}: record {i} has no string field {spec.name_field!r} (benchmark name)")
+            name = record[spec.name_field]
+        yield name, "\n".join(_strings(record[spec.field]))
 
 
 class NgramIndex:
@@ -89,14 +96,14 @@ class NgramIndex:
         self.grams: dict[str, str] = {}
         self.short: dict[int, dict[str, str]] = {}  # whole problems under n words, by word count
         for spec in benchmarks:
-            for text in benchmark_texts(spec):
+            for name, text in benchmark_texts(spec):
                 words = normalize_words(text)
                 if len(words) < min_words:
                     continue
                 if len(words) < n:
-                    self.short.setdefault(len(words), {}).setdefault(" ".join(words), spec.name)
+                    self.short.setdefault(len(words), {}).setdefault(" ".join(words), name)
                 for i in range(len(words) - n + 1):
-                    self.grams.setdefault(" ".join(words[i : i + n]), spec.name)
+                    self.grams.setdefault(" ".join(words[i : i + n]), name)
 
     def __len__(self) -> int:
         return len(self.grams) + sum(map(len, self.short.values()))

@@ -162,3 +162,34 @@ def test_out_dir_of_another_recipe_is_refused(first_build, tmp_path):
     other.write_text(yaml.safe_dump({"name": "other", "sources": [{"path": "x.jsonl", "domain": "math"}]}))
     with pytest.raises(ValueError, match="different recipe"):
         run_build(other, first_build)
+
+
+def test_demo_recipe_removes_exactly_what_the_demo_corpus_planted(tmp_path):
+    from curate.demo_data import sample_id_for
+
+    recipe = tmp_path / "demo.yaml"
+    recipe.write_text((PROJECT_ROOT / "recipes" / "demo.yaml").read_text())
+    out = tmp_path / "out"
+    run_build(recipe, out)
+    corpus = tmp_path.resolve() / "demo_corpus"
+    planted = json.loads((corpus / "planted.json").read_text())["planted"]
+
+    def ids(keys: list[str]) -> set[str]:
+        return {sample_id_for(corpus, k) for k in keys}
+
+    dups = {r["id"]: (r["reason"], json.loads(r["extra"])["kept_id"]) for r in stage_rows(out, "dedup", "duplicates")}
+    expected = {sample_id_for(corpus, dup): (f"{kind}_duplicate", sample_id_for(corpus, orig))
+                for kind, pairs in (("exact", planted["exact_duplicates"]), ("near", planted["near_duplicates"]))
+                for orig, dup in pairs}
+    assert dups == expected
+
+    contaminated = {r["id"]: json.loads(r["extra"])["benchmark"] for r in stage_rows(out, "decontam", "rejects")}
+    assert contaminated == {sample_id_for(corpus, c["key"]): c["benchmark"] for c in planted["contaminated"]}
+
+    rejects = {(r["filter"], r["reason"]) for r in stage_rows(out, "filter", "rejects")}
+    broken_in_filter = [b for b in planted["broken"] if b["stage"] == "filter"]
+    assert rejects == {(b["check"], b["expected_reason"]) for b in broken_in_filter}
+    assert {r["id"] for r in stage_rows(out, "filter", "rejects")} == ids([b["key"] for b in broken_in_filter])
+    ledger = orjson.loads((out / "ledger.json").read_bytes())["stages"]
+    assert ledger["ingest"]["dropped"] == sum(b["stage"] == "ingest" for b in planted["broken"])
+    assert (out / "packed").is_dir() and list((out / "packed").glob("part-*.parquet"))

@@ -105,3 +105,14 @@ def test_index_sizes_and_bad_specs(realdata, tmp_path):
     (tmp_path / "b.txt").write_text("x")
     with pytest.raises(ValueError, match="unsupported benchmark format"):
         NgramIndex([BenchmarkSpec("b", str(tmp_path / "b.txt"), "problem")])
+
+
+def test_name_field_names_each_records_benchmark(tmp_path):
+    bench = tmp_path / "mixed.jsonl"
+    problems = {"alpha": "Find all primes p such that p squared plus two is also a prime number in the set.",
+                "beta": "Write a function that returns the longest strictly increasing run inside a list of ints."}
+    bench.write_text("".join(orjson.dumps({"benchmark": b, "problem": p}).decode() + "\n" for b, p in problems.items()))
+    settings = DecontamSettings(benchmarks=[BenchmarkSpec("mixed", str(bench), "problem", name_field="benchmark")])
+    dropped = run(settings, [user("a", "Homework: " + problems["alpha"]), user("b", problems["beta"].upper()),
+                             user("c", "Find all primes p such that p is odd.")])
+    assert {k: v["benchmark"] for k, v in dropped.items()} == {"a": "alpha", "b": "beta"}

@@ -29,6 +29,7 @@ from trainer.mamba_segments import (
     seq_idx_from_cu_seqlens,
     seq_idx_from_position_ids,
 )
+from trainer.moe import active_body_params
 
 DOC_LENGTHS = [5, 11, 3, 1, 6]  # with chunk_size 4: boundaries mid-chunk (5, 19) and on chunk edges (16, 20)
 VOCAB = 64
@@ -280,6 +281,19 @@ def test_moe_layer_output_per_token_is_independent_of_packing():
         alone_1LE = torch.cat([moe(hidden_1LE[:, s:e]) for s, e in zip(bounds[:-1], bounds[1:], strict=True)], dim=1)
     torch.testing.assert_close(packed_1LE, alone_1LE, rtol=1e-6, atol=1e-6)
 
+
+
+def test_active_params_count_only_the_routed_experts_a_token_uses():
+    model = tiny_nemotron_h()  # 2 MoE layers, 4 experts of up 16x32 and down 32x16, top 2
+    config = model.config
+    body = sum(p.numel() for n, p in model.named_parameters() if n not in ("model.embeddings.weight", "lm_head.weight"))
+    routed_per_layer = config.n_routed_experts * 2 * config.moe_intermediate_size * config.hidden_size
+    unused = 2 * routed_per_layer * (1 - config.num_experts_per_tok / config.n_routed_experts)
+    assert active_body_params(model) == body - unused
+    llama = LlamaForCausalLM(LlamaConfig(vocab_size=VOCAB, hidden_size=16, num_hidden_layers=1, num_attention_heads=2,
+                                         num_key_value_heads=1, intermediate_size=32))
+    llama_body = sum(p.numel() for n, p in llama.named_parameters() if "embed" not in n and "lm_head" not in n)
+    assert active_body_params(llama) == llama_body
 
 # ---- through the trainer: build_causal_lm patches Nemotron-H, and FSDP2 training on packed rows resumes exactly ----
 

@@ -10,6 +10,7 @@ Kernels, by device and dtype:
   `torch.nn.attention.varlen.varlen_attn` (FlashAttention-2 kernels inside torch, with backward, causal via
   window_size=(-1, 0), native GQA). It needs no extra package and, unlike FlexAttention, no BlockMask build of
   O(L²/block²) per step and no torch.compile, so it is the default GPU path.
+  (The GPU machines lent here carry torch 2.11, whose varlen_attn lacks enable_gqa: keys/values are then repeated.)
 - Anything else (CPU, fp32): causal SDPA run per document segment, cost Σ len² like varlen, never an L² mask.
 Without cu_seq_lens each batch row is one causal document (ordinary unpacked inference).
 """
@@ -17,6 +18,7 @@ Without cu_seq_lens each batch row is one causal document (ordinary unpacked inf
 from __future__ import annotations
 
 import importlib.util
+import inspect
 
 import torch
 import torch.nn.functional as F
@@ -82,8 +84,15 @@ def _varlen_cuda(
     from torch.nn.attention.varlen import varlen_attn
 
     assert dropout == 0.0, "torch varlen_attn has no dropout; use flash-attn for attention dropout"
+    options = inspect.signature(varlen_attn).parameters
+    if "enable_gqa" not in options and key_LKD.shape[1] != query_LHD.shape[1]:  # torch < 2.12: no native GQA
+        repeats = query_LHD.shape[1] // key_LKD.shape[1]
+        key_LKD, value_LKD = key_LKD.repeat_interleave(repeats, 1), value_LKD.repeat_interleave(repeats, 1)
+    causal = {"window_size": (-1, 0)} if "window_size" in options else {"is_causal": True}  # torch 2.9 took is_causal
+    gqa = {"enable_gqa": True} if "enable_gqa" in options else {}
+    scale = {"scale": scaling} if "scale" in options else {}
     return varlen_attn(query_LHD, key_LKD, value_LKD, cu_seqlens_N, cu_seqlens_N, max_len, max_len,
-                       scale=scaling, window_size=(-1, 0), enable_gqa=True)
+                       **causal, **gqa, **scale)
 
 
 AttentionInterface.register(ATTENTION_NAME, document_attention_forward)

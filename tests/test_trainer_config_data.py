@@ -13,9 +13,11 @@ import pyarrow.parquet as pq
 import pytest
 import yaml
 
-from trainer.config import BatchConfig, OptimConfig, TrainConfig
+from trainer.config import BatchConfig, ModelConfig, OptimConfig, TinyModelSpec, TrainConfig
 from trainer.data import PackedDataset, PackedRowLoader, balanced_assignment, make_micro_batch
 from trainer.launch import load_train_config
+from trainer.metrics import FlopModel
+from trainer.model import build_causal_lm
 from trainer.synthetic import synthetic_rows, write_packed_dir
 
 MINIMAL = {"model": {"tiny": {"arch": "qwen3"}}, "data": {"packed_dir": "runs/x"}}
@@ -136,3 +138,16 @@ def test_recipe_trains_on_its_current_build_and_refuses_a_stale_one(tmp_path: Pa
     recipe_path.write_text(recipe_path.read_text().replace("global_rows: 2", "global_rows: 4"))
     with pytest.raises(ValueError, match=r"stale .*cascade build"):
         load_train_config(recipe_path, build=False, build_dir=str(build_dir))
+
+
+def test_flop_model_counts_body_attention_and_head_separately() -> None:
+    spec = TinyModelSpec(arch="llama", hidden=32, layers=3, heads=4, kv_heads=2, intermediate=64, vocab_size=100)
+    causal_lm = build_causal_lm(ModelConfig(tiny=spec), seed=0)
+    flops = FlopModel.of(causal_lm)
+    embeddings = 2 * 100 * 32  # input embeddings and the untied LM head
+    assert flops.body_params == sum(p.numel() for p in causal_lm.parameters()) - embeddings
+    assert (flops.attention_layers, flops.attention_width) == (3, 32)
+    one_document = flops.step_flops(tokens=10, supervised_tokens=4, attention_cost=100.0)
+    assert one_document == 6 * flops.body_params * 10 + 6 * 3 * 32 * 100 + 6 * 32 * 100 * 4
+    # the same 10 tokens as two documents of 5: a quarter of the attention work less
+    assert one_document - flops.step_flops(10, 4, 50.0) == 6 * 3 * 32 * 50

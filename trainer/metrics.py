@@ -1,6 +1,7 @@
 """Per-step metrics: loss, lr, grad norm, throughput and (on GPU) MFU from the real document lengths.
 
-Model FLOPs of a step = 6 × body parameters × tokens (dense matmuls, forward + backward)
+Model FLOPs of a step = 6 × active body parameters × tokens (matmuls, forward + backward; MoE experts count
+                        at experts-per-token / experts, trainer/moe.py)
                       + 6 × attention layers × heads × head_dim × Σ len²   (causal attention over each document)
                       + 6 × hidden × vocab × supervised tokens             (the LM head only runs where a loss is)
 Σ len² comes from the packed documents, not L² of the row: rows of equal tokens differ many-fold in attention work.
@@ -16,6 +17,8 @@ from pathlib import Path
 
 import torch
 from rich.console import Console
+
+from trainer.moe import active_body_params
 
 PEAK_BF16_FLOPS = {"H200": 989e12, "H100": 989e12, "B200": 2250e12, "A100": 312e12, "L40S": 362e12}
 
@@ -41,8 +44,7 @@ class FlopModel:
     @classmethod
     def of(cls, causal_lm: torch.nn.Module) -> FlopModel:
         config = causal_lm.config
-        embeddings = {id(causal_lm.get_input_embeddings().weight), id(causal_lm.get_output_embeddings().weight)}
-        body = sum(p.numel() for p in causal_lm.parameters() if id(p) not in embeddings)
+        body = active_body_params(causal_lm)
         attention_layers = sum(1 for m in causal_lm.modules() if type(m).__name__.endswith("Attention"))
         head_dim = getattr(config, "head_dim", None) or config.hidden_size // config.num_attention_heads
         return cls(body, attention_layers, config.num_attention_heads * head_dim, config.hidden_size,

@@ -194,7 +194,7 @@ def main() -> None:
     parser.add_argument("--smoke", action="store_true", help="CPU, small model and rows: check the script itself")
     args = parser.parse_args()
     if args.smoke:
-        args.check_tokens, args.speed_tokens, args.repeats = 512, "1024", 1
+        args.check_tokens, args.speed_tokens = 512, "1024"
     elif not torch.cuda.is_available():
         raise SystemExit("this bench needs a CUDA GPU (or --smoke)")
     if args.phase == "fused" and not fused_kernels_available():

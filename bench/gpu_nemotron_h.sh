@@ -70,14 +70,14 @@ print('fused kernels import')"
 BUILD_PID=$!
 
 echo "== phase torch: segment-aware torch path (no mamba_ssm / causal_conv1d on the path)"
-PYTHONPATH="$PWD:$SITE" python3 bench/gpu_nemotron_h.py --phase torch 2>&1 | tee "$OUT/torch.jsonl"
+PYTHONPATH="$PWD:$SITE" python3 -m bench.gpu_nemotron_h --phase torch 2>&1 | tee "$OUT/torch.jsonl"
 torch_rc=${PIPESTATUS[0]}
 
 echo "== building the fused kernels (waiting for the background build)"
 wait "$BUILD_PID"
 if [[ "$(cat "$OUT/kernels_build.rc")" == "0" ]]; then
   echo "== phase fused: mamba_ssm / causal_conv1d with seq_idx, and the segment-aware torch path beside it"
-  PYTHONPATH="$PWD:$KERNELS:$SITE" python3 bench/gpu_nemotron_h.py --phase fused 2>&1 | tee "$OUT/fused.jsonl"
+  PYTHONPATH="$PWD:$KERNELS:$SITE" python3 -m bench.gpu_nemotron_h --phase fused 2>&1 | tee "$OUT/fused.jsonl"
   fused_rc=${PIPESTATUS[0]}
 else
   echo "fused kernels could not be installed here; last lines of the build log:"

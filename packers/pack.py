@@ -227,7 +227,8 @@ def _spill_batch(batch: pa.RecordBatch, sample_index: np.ndarray, plan: PackPlan
     if plan.oversize == "truncate":
         input_ids = pc.list_slice(input_ids, 0, plan.seq_len)
         loss_mask = pc.list_slice(loss_mask, 0, plan.seq_len)
-    columns = [pa.array(sample_index), batch.column("id"), batch.column("domain"), input_ids, loss_mask]
+    sample_id, domain = batch.column("id").cast(pa.string()), batch.column("domain").cast(pa.string())
+    columns = [pa.array(sample_index), sample_id, domain, input_ids, loss_mask]
     return pa.RecordBatch.from_arrays(columns, schema=_SPILL_SCHEMA)
 
 

@@ -151,3 +151,15 @@ def test_flop_model_counts_body_attention_and_head_separately() -> None:
     assert one_document == 6 * flops.body_params * 10 + 6 * 3 * 32 * 100 + 6 * 32 * 100 * 4
     # the same 10 tokens as two documents of 5: a quarter of the attention work less
     assert one_document - flops.step_flops(10, 4, 50.0) == 6 * 3 * 32 * 50
+
+
+def test_cascade_train_reports_a_bad_key(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from cli import app
+
+    path = tmp_path / "train.yaml"
+    path.write_text(yaml.safe_dump({**MINIMAL, "optim": {"learning_rate": 1e-5}}))
+    result = CliRunner().invoke(app, ["train", str(path)])
+    assert result.exit_code == 2
+    assert "train.optim.learning_rate: unknown key" in result.output

@@ -87,6 +87,8 @@ def test_resume_after_kill_continues_the_same_run(packed_dir: Path, tmp_path: Pa
                              env=_subprocess_env(), capture_output=True, text=True, timeout=300)
     assert process.returncode == -9, process.stderr[-2000:]
     assert not (killed_dir / "export").exists()
+    with pytest.raises(ValueError, match="--resume"):
+        train(TrainConfig.from_dict(_config(packed_dir, killed_dir)))
 
     resumed = train(TrainConfig.from_dict(_config(packed_dir, killed_dir)), resume=True)
     assert sorted(resumed.losses) == [4, 5, 6]

@@ -30,7 +30,7 @@ def train_command(
     try:
         train_config = load_train_config(config, max_steps=max_steps, output_dir=out, build=True, build_dir=build_dir)
     except ValueError as error:
-        raise typer.BadParameter(str(error)) from None
+        raise typer.BadParameter(str(error), param_hint="CONFIG") from None
     if nproc_per_node > 1:
         command = [sys.executable, "-m", "torch.distributed.run", f"--nproc-per-node={nproc_per_node}",
                    "-m", "trainer.train", str(config)]
@@ -42,4 +42,8 @@ def train_command(
 
     from trainer.train import train
 
-    train(train_config, resume=resume)
+    try:
+        train(train_config, resume=resume)
+    except ValueError as error:  # user-fixable: bad shards, an occupied output dir, changed data on resume
+        typer.echo(f"error: {error}", err=True)
+        raise typer.Exit(2) from None

@@ -71,9 +71,10 @@ class StepMetrics:
 
 
 class MetricsLogger:
-    """Rank 0 writes one JSON line per step to OUTPUT/metrics.jsonl, a console line, and TensorBoard if installed."""
+    """Rank 0 writes one JSON line per step to OUTPUT/metrics.jsonl (appended to when resuming), a console line,
+    and TensorBoard scalars if tensorboard is installed."""
 
-    def __init__(self, output_dir: Path, enabled: bool, log_every: int = 1) -> None:
+    def __init__(self, output_dir: Path, enabled: bool, log_every: int = 1, append: bool = False) -> None:
         self.enabled = enabled
         self.log_every = log_every
         self.console = Console(highlight=False, soft_wrap=True)
@@ -81,7 +82,7 @@ class MetricsLogger:
         self._tensorboard = None
         if enabled:
             output_dir.mkdir(parents=True, exist_ok=True)
-            self._jsonl = (output_dir / "metrics.jsonl").open("a", encoding="utf-8")
+            self._jsonl = (output_dir / "metrics.jsonl").open("a" if append else "w", encoding="utf-8")
             try:
                 from torch.utils.tensorboard import SummaryWriter
             except ImportError:  # tensorboard is optional

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import torch
 from torch import nn
-from transformers import AutoConfig, AutoModelForCausalLM, PreTrainedModel
+from transformers import AutoModelForCausalLM, PreTrainedModel
 
 from trainer import attention
 from trainer.config import ModelConfig, TinyModelSpec
@@ -55,11 +55,6 @@ def build_causal_lm(config: ModelConfig, seed: int) -> PreTrainedModel:
     model.config.use_cache = False
     prepare_for_packing(model)
     return model
-
-
-def load_model_config(name_or_path: str, trust_remote_code: bool = False):
-    """The transformers config alone (no weights), e.g. for FLOP counting."""
-    return AutoConfig.from_pretrained(name_or_path, trust_remote_code=trust_remote_code)
 
 
 def decoder_blocks(model: PreTrainedModel) -> list[nn.Module]:

@@ -58,10 +58,13 @@ def clip_gradients(model: torch.nn.Module, max_norm: float) -> float:
 
 def train(config: TrainConfig, resume: bool = False, on_step_end: Callable[[int], None] | None = None) -> TrainResult:
     """Run (or continue, with `resume`) the configured training; `on_step_end(step)` runs after each step's saves."""
+    output_dir = config.output_path
+    if not resume and latest_checkpoint(output_dir) is not None:
+        raise ValueError(f"{output_dir} already holds checkpoints of a run: pass --resume to continue it, or choose "
+                         "another output directory")
     owns_process_group = not dist.is_initialized()
     context = init_distributed()
-    output_dir = config.output_path
-    logger = MetricsLogger(output_dir, enabled=context.is_main, log_every=config.log_every)
+    logger = MetricsLogger(output_dir, enabled=context.is_main, log_every=config.log_every, append=resume)
     try:
         dataset = PackedDataset(config.data.packed_dir)
         loader = PackedRowLoader(dataset, config.batch, context.rank, context.world_size, config.seed,

@@ -15,6 +15,7 @@ import importlib.metadata
 import os
 import shutil
 import sys
+import time
 from collections import Counter
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -36,6 +37,7 @@ STAGES = ("ingest", "filter", "dedup", "decontam", "mix")
 OUTPUT_FOLDERS = ("samples", "rejects", "duplicates")
 VERSIONED_PACKAGES = ("cascade", "datatrove", "pyarrow", "numpy", "xxhash", "orjson", "unidiff", "jsonschema")
 Progress = Callable[[str, str], None]  # (stage, message)
+SLURM_POLL_SECONDS = 30
 
 
 # ---------------------------------------------------------------- running datatrove pipelines
@@ -81,9 +83,34 @@ def run_plan(plan: PipelinePlan, logs_dir: Path, executor: ExecutorSettings) -> 
     try:
         with _stderr_to(log_path):
             runner.run()
+        # Slurm's run() submits and returns: the next pipeline reads this one's outputs, so wait for completions.
+        while executor.kind == "slurm" and runner.get_incomplete_ranks():
+            time.sleep(SLURM_POLL_SECONDS)
     except Exception as e:
         tail = log_path.read_text(errors="replace")[-3000:]
         raise RuntimeError(f"pipeline {logs_dir.name}/{plan.name} failed ({e}); log tail:\n{tail}") from e
+
+
+class TemplateTokenCounter:
+    """Tokens of a sample after the chat template, with the recipe's tokenizer (the `length.max_tokens` check).
+
+    Picklable: the tokenizer loads lazily inside whichever worker process runs the filter.
+    """
+
+    def __init__(self, tokenizer: str | None, thinking: bool | None):
+        self.tokenizer, self.thinking = tokenizer, thinking
+        self._encoder: Any = None
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {"tokenizer": self.tokenizer, "thinking": self.thinking, "_encoder": None}
+
+    def __call__(self, sample: Any) -> int:
+        if self._encoder is None:
+            from packers.tokenize import SampleEncoder
+            from packers.tokenizer import load_tokenizer
+
+            self._encoder = SampleEncoder(load_tokenizer(self.tokenizer), self.thinking)
+        return len(self._encoder.encode([sample]).input_ids[0])
 
 
 # ---------------------------------------------------------------- counting
@@ -177,7 +204,11 @@ class Build:
 
     def filter(self, stage_dir: Path) -> dict[str, Any]:
         files = self.ingest_files()
-        steps = [SampleShardReader(files), *build_filter_steps(self.recipe.filters), StageWriter(stage_dir)]
+        needs_tokens = any(c.get("length") is not None and c["length"].max_tokens for c in self.recipe.filters.values())
+        counter = TemplateTokenCounter(self.recipe.tokenizer.get("name_or_path"), self.recipe.tokenizer.get(
+            "thinking")) if needs_tokens else None
+        steps = [SampleShardReader(files), *build_filter_steps(self.recipe.filters, count_tokens=counter),
+                 StageWriter(stage_dir)]
         return self.datatrove_stage(stage_dir, files, [PipelinePlan("filter", steps, len(files))])
 
     def dedup(self, stage_dir: Path) -> dict[str, Any]:
@@ -217,7 +248,7 @@ class Build:
         files = []
         for path in sorted(self.out.rglob("*.parquet")):
             rel = path.relative_to(self.out)
-            if rel.parts[0] in ("logs", "demo_corpus") or "work" in rel.parts and "clusters" not in rel.parts:
+            if rel.parts[0] == "logs" or "work" in rel.parts and "clusters" not in rel.parts:
                 continue
             rows = pq.ParquetFile(path).metadata.num_rows
             files.append({"path": rel.as_posix(), "sha256": _sha256(path), "rows": rows})

@@ -57,6 +57,7 @@ def corpus(tmp_path_factory, realdata) -> dict:
         "sources": [{"path": "planted.jsonl", "domain": "math"},
                     {"path": str(realdata / "math_proofs/proofnet_valid.jsonl"), "domain": "math_proof"}],
         "filters": {"default": {"structure": {}, "length": {"min_chars": 10}},
+                    "math": {"length": {"max_tokens": 4000}},  # the packer's template tokenizer counts these
                     "math_proof": {"proof": {"min_chars": 20}}},
         "dedup": {"keep": "first"},
         "decontam": {"benchmarks": [{"name": "math500", "path": str(realdata / "benchmarks/math500/math500_test.jsonl"),

@@ -200,3 +200,15 @@ def test_filter_config_errors_name_the_key():
                             "math": {"length": False}})
     assert (merged["chat"]["length"].min_chars, merged["chat"]["length"].max_chars) == (5, 100)
     assert "length" not in merged["math"] and merged["science"]["length"].max_chars == 100
+
+
+def test_max_tokens_with_the_template_tokenizer():
+    from curate.build import TemplateTokenCounter
+
+    counter = TemplateTokenCounter(None, None)  # the embedded tokenizer + Nemotron-3-Nano template (packers/)
+    short, long = chat("short", U("hi"), A("hello")), chat("long", U("word " * 400), A("ok"))
+    n_short = counter(short)
+    assert 5 < n_short < 60 and counter(long) > 400
+    steps = build_filter_steps(parse_filters({"chat": {"length": {"max_tokens": 100}}}), count_tokens=counter)
+    out = {d.id: d.metadata.get(DROP_KEY, {}).get("reason") for d in steps[0].run(map(to_document, [short, long]))}
+    assert out == {"short": None, "long": "too_many_tokens"}

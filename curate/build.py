@@ -318,9 +318,23 @@ def ensure_demo_corpus(recipe_path: Path, seed: int) -> Path:
     return root
 
 
+BUILD_OUTPUTS = (*STAGES, "logs", "tokenize", "packed", "ledger.json", "manifest.json", "pack_stats.json")
+
+
+def remove_build_outputs(out: Path) -> None:
+    """Delete what a build wrote (only that: a trainer's `OUT/train/` and anything else stay)."""
+    for name in BUILD_OUTPUTS:
+        path = out / name
+        if path.is_dir():
+            shutil.rmtree(path)
+        elif path.exists():
+            path.unlink()
+
+
 def run_build(recipe_path: str | Path, out_dir: str | Path, workers: int | None = None,
               progress: Progress | None = None) -> Path:
-    """Build the recipe into `out_dir` (resuming a killed build there) and return the mix folder."""
+    """Build the recipe into `out_dir` and return the final output folder (`OUT/packed` when the recipe packs,
+    else `OUT/mix`). Re-running into the same folder resumes a killed build; a changed recipe rebuilds it."""
     recipe_path, out = Path(recipe_path), Path(out_dir)
     recipe = load_recipe(recipe_path)
     if recipe.demo_corpus:
@@ -330,11 +344,15 @@ def run_build(recipe_path: str | Path, out_dir: str | Path, workers: int | None 
             raise ValueError(f"workers must be >= 1, got {workers}")
         recipe.executor.workers = workers
     out.mkdir(parents=True, exist_ok=True)
+    report = progress or (lambda stage, message: None)
     stamp = out / "recipe.sha256"
     if stamp.is_file() and stamp.read_text().strip() != recipe.sha256:
-        raise ValueError(f"{out} holds a build of a different recipe; use a fresh --out (or delete it)")
+        report("build", "the recipe changed since the last build here: rebuilding from scratch")
+        remove_build_outputs(out)
+    elif not stamp.is_file() and any(out.iterdir()):
+        raise ValueError(f"{out} is not empty and holds no build; use a new or empty --out folder")
     stamp.write_text(recipe.sha256 + "\n")
-    build = Build(recipe, out, progress or (lambda stage, message: None))
+    build = Build(recipe, out, report)
     for name in STAGES:
         build.stage(name, getattr(build, name))
     for i in range(1, len(STAGES)):

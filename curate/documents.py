@@ -170,7 +170,7 @@ class StageWriter(PipelineStep):
         super().__init__()
         self.out_dir = str(out_dir)
 
-    def run(self, data: DocumentsPipeline, rank: int = 0, world_size: int = 1) -> DocumentsPipeline:
+    def run(self, data: DocumentsPipeline, rank: int = 0, world_size: int = 1) -> None:
         out = Path(self.out_dir)
         kept = _RowWriter(out / "samples" / f"{rank:05d}.parquet", SAMPLE_SCHEMA)
         rejects = _RowWriter(out / "rejects" / f"{rank:05d}.parquet", REJECT_SCHEMA)
@@ -191,5 +191,3 @@ class StageWriter(PipelineStep):
         finally:
             for w in (kept, rejects, duplicates):
                 w.close()
-        return
-        yield

@@ -19,6 +19,7 @@ import yaml
 from typer.testing import CliRunner
 
 from curate.build import run_build
+from curate.recipe import load_recipe
 from curate.sample_io import iter_samples
 from tests.conftest import PROJECT_ROOT
 
@@ -158,11 +159,27 @@ def test_report_and_clusters_commands(first_build):
     assert runner.invoke(app, ["report", str(first_build / "nowhere")]).exit_code == 1
 
 
-def test_out_dir_of_another_recipe_is_refused(first_build, tmp_path):
-    other = tmp_path / "other.yaml"
-    other.write_text(yaml.safe_dump({"name": "other", "sources": [{"path": "x.jsonl", "domain": "math"}]}))
-    with pytest.raises(ValueError, match="different recipe"):
-        run_build(other, first_build)
+def test_changed_recipe_rebuilds_and_foreign_folders_are_refused(tmp_path):
+    (tmp_path / "data.jsonl").write_text("".join(json.dumps(record(f"question number {i} about {i * 7}")) + "\n"
+                                                 for i in range(6)))
+    recipe = {"name": "small", "sources": [{"path": "data.jsonl", "domain": "math"}], "mix": {"math": {"count": 3}}}
+    path = tmp_path / "small.yaml"
+    path.write_text(yaml.safe_dump(recipe))
+    out = tmp_path / "out"
+    run_build(path, out)
+    (out / "train").mkdir()
+    (out / "train" / "keep.txt").write_text("a trainer's files are not the build's")
+    path.write_text(yaml.safe_dump({**recipe, "mix": {"math": {"count": 5}}}))
+    run_build(path, out)
+    assert orjson.loads((out / "ledger.json").read_bytes())["stages"]["mix"]["rows_out"] == 5
+    manifest = orjson.loads((out / "manifest.json").read_bytes())
+    assert manifest["recipe_sha256"] == load_recipe(path).sha256
+    assert (out / "train" / "keep.txt").is_file()
+    foreign = tmp_path / "foreign"
+    foreign.mkdir()
+    (foreign / "thesis.tex").write_text("not a build")
+    with pytest.raises(ValueError, match="holds no build"):
+        run_build(path, foreign)
 
 
 def test_demo_recipe_removes_exactly_what_the_demo_corpus_planted(tmp_path):

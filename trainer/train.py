@@ -24,11 +24,11 @@ from torch.distributed.tensor import DTensor
 
 from trainer.checkpoint import checkpoint_dir, latest_checkpoint, load_checkpoint, save_checkpoint
 from trainer.config import OptimConfig, TrainConfig
-from trainer.data import PackedDataset, PackedRowLoader
+from trainer.data import MicroBatch, PackedDataset, PackedRowLoader
 from trainer.export import export_hf
 from trainer.metrics import FlopModel, MetricsLogger, StepMetrics, peak_flops
 from trainer.model import PackedCausalLM, build_causal_lm
-from trainer.parallel import init_distributed, shard_model, shutdown_distributed
+from trainer.parallel import DistributedContext, init_distributed, shard_model, shutdown_distributed
 
 
 @dataclass
@@ -54,6 +54,39 @@ def clip_gradients(model: torch.nn.Module, max_norm: float) -> float:
         total_norm = total_norm.full_tensor()
     torch.nn.utils.clip_grads_with_norm_(parameters, max_norm, total_norm, foreach=True)
     return float(total_norm)
+
+
+@dataclass
+class StepOutcome:
+    loss: float  # Σ supervised-token losses / global supervised tokens
+    grad_norm: float
+    tokens: int  # global, all ranks
+    supervised_tokens: int
+    attention_cost: float  # Σ len² over all documents of the step
+
+
+def train_step(model: PackedCausalLM, optimizer: torch.optim.Optimizer, micro_batches: list[MicroBatch], lr: float,
+               grad_clip: float, context: DistributedContext) -> StepOutcome:
+    """One optimizer step over this rank's micro batches (gradient accumulation), normalised globally."""
+    totals = torch.tensor([sum(mb.num_supervised for mb in micro_batches), sum(mb.num_tokens for mb in micro_batches),
+                           sum(mb.attention_cost for mb in micro_batches)], dtype=torch.float64, device=context.device)
+    dist.all_reduce(totals)
+    global_supervised, global_tokens, global_attention_cost = totals.tolist()
+    backward_scale = context.world_size / max(global_supervised, 1.0)  # FSDP averages gradients over ranks
+
+    loss_sum = torch.zeros((), dtype=torch.float32, device=context.device)
+    for micro_batch in micro_batches:
+        micro_loss_sum = model(**micro_batch.model_inputs(context.device))
+        (micro_loss_sum * backward_scale).backward()
+        loss_sum += micro_loss_sum.detach()
+    grad_norm = clip_gradients(model, grad_clip)
+    for group in optimizer.param_groups:
+        group["lr"] = lr
+    optimizer.step()
+    optimizer.zero_grad(set_to_none=True)
+    dist.all_reduce(loss_sum)
+    return StepOutcome(float(loss_sum) / max(global_supervised, 1.0), grad_norm, int(global_tokens),
+                       int(global_supervised), global_attention_cost)
 
 
 def train(config: TrainConfig, resume: bool = False, on_step_end: Callable[[int], None] | None = None) -> TrainResult:
@@ -99,40 +132,20 @@ def train(config: TrainConfig, resume: bool = False, on_step_end: Callable[[int]
             micro_batches = next_batches.result()
             if step + 1 < total_steps:
                 next_batches = prefetcher.submit(loader.micro_batches, step + 1)
-            totals = torch.tensor([sum(mb.num_supervised for mb in micro_batches),
-                                   sum(mb.num_tokens for mb in micro_batches),
-                                   sum(mb.attention_cost for mb in micro_batches)], dtype=torch.float64,
-                                  device=context.device)
-            dist.all_reduce(totals)
-            global_supervised, global_tokens, global_attention_cost = totals.tolist()
-            backward_scale = context.world_size / max(global_supervised, 1.0)
-
-            loss_sum = torch.zeros((), dtype=torch.float32, device=context.device)
-            for micro_batch in micro_batches:
-                micro_loss_sum = model(**micro_batch.model_inputs(context.device))
-                (micro_loss_sum * backward_scale).backward()
-                loss_sum += micro_loss_sum.detach()
-            grad_norm = clip_gradients(model, config.optim.grad_clip)
             lr = config.optim.lr_at(step, total_steps)
-            for group in optimizer.param_groups:
-                group["lr"] = lr
-            optimizer.step()
-            optimizer.zero_grad(set_to_none=True)
-            dist.all_reduce(loss_sum)
-            loss = float(loss_sum) / max(global_supervised, 1.0)
+            outcome = train_step(model, optimizer, micro_batches, lr, config.optim.grad_clip, context)
             completed = step + 1
-            result.losses[completed] = loss
+            result.losses[completed] = outcome.loss
             result.final_step = completed
-
             if context.device.type == "cuda":
                 torch.cuda.synchronize(context.device)
             seconds = time.perf_counter() - step_start
-            flops_per_gpu = flop_model.step_flops(int(global_tokens), int(global_supervised),
-                                                  global_attention_cost) / context.world_size
+            flops_per_gpu = flop_model.step_flops(outcome.tokens, outcome.supervised_tokens,
+                                                  outcome.attention_cost) / context.world_size
             logger.log(StepMetrics(
-                step=completed, loss=loss, lr=lr, grad_norm=grad_norm, tokens=int(global_tokens),
-                supervised_tokens=int(global_supervised), step_seconds=seconds,
-                tokens_per_second=global_tokens / seconds, tflops_per_gpu=flops_per_gpu / seconds / 1e12,
+                step=completed, loss=outcome.loss, lr=lr, grad_norm=outcome.grad_norm, tokens=outcome.tokens,
+                supervised_tokens=outcome.supervised_tokens, step_seconds=seconds,
+                tokens_per_second=outcome.tokens / seconds, tflops_per_gpu=flops_per_gpu / seconds / 1e12,
                 mfu=flops_per_gpu / seconds / device_peak if device_peak else None,
                 peak_memory_gib=torch.cuda.max_memory_allocated(context.device) / 2**30
                 if context.device.type == "cuda" else None,

@@ -3,15 +3,83 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
 
 def register(app: typer.Typer) -> None:
     """Add this area's commands to the app."""
+    _register_render(app)
     _register_pack(app)
     _register_stats(app)
+
+
+def _register_render(app: typer.Typer) -> None:
+    @app.command("render")
+    def render(
+        samples: Annotated[Path, typer.Argument(
+            help="Canonical samples: a run dir, a samples folder or one .parquet.")],
+        sample_id: Annotated[str | None, typer.Option("--id", help="Show only the sample with this id.")] = None,
+        limit: Annotated[int, typer.Option(help="How many samples to show.")] = 1,
+        jsonl: Annotated[bool, typer.Option("--jsonl", help="Emit {id, text, token_ids, loss_mask} per line.")] = False,
+        tokenizer: Annotated[str | None, typer.Option(
+            help="Tokenizer path or hub id (default: the embedded Nemotron-template tokenizer).")] = None,
+        thinking: Annotated[bool | None, typer.Option(
+            "--thinking/--no-thinking", help="Thinking mode for every sample (default: per sample meta).")] = None,
+        expand_turns: Annotated[bool, typer.Option(
+            help="One document per user-delimited segment where truncation would drop reasoning.")] = False,
+    ) -> None:
+        """Show samples exactly as the model sees them, trained (loss-masked-in) tokens highlighted."""
+        import json
+
+        from rich.console import Console
+        from rich.markup import escape
+
+        from curate.sample_io import iter_samples
+        from packers.masks import expand_turns as expand_sample_turns
+        from packers.tokenize import SampleEncoder
+        from packers.tokenizer import load_tokenizer
+
+        console = Console(highlight=False)
+        try:
+            encoder = SampleEncoder(load_tokenizer(tokenizer), thinking)
+            shown = 0
+            for sample in iter_samples(samples):
+                if shown >= limit:
+                    break
+                if sample_id is not None and sample.id != sample_id:
+                    continue
+                for doc in expand_sample_turns(sample) if expand_turns else [sample]:
+                    [(rendered, encoding, mask)] = encoder.render_and_encode([doc])
+                    if jsonl:
+                        print(json.dumps({"id": doc.id, "text": rendered.text, "token_ids": encoding.ids,
+                                          "loss_mask": mask.tolist()}, ensure_ascii=False))
+                    else:
+                        console.rule(escape(f"{doc.id}  [{doc.domain}]  {len(encoding)} tokens, "
+                                            f"{int(mask.sum())} trained"))
+                        console.print(_highlighted(rendered.text, encoding.offsets, mask), soft_wrap=True)
+                shown += 1
+        except (ValueError, FileNotFoundError) as e:
+            typer.echo(f"error: {e}", err=True)
+            raise typer.Exit(1) from e
+        if shown == 0:
+            typer.echo(f"error: no sample with id {sample_id!r} in {samples}" if sample_id else
+                       f"error: no samples in {samples}", err=True)
+            raise typer.Exit(1)
+        if not jsonl:
+            console.print("[bold green]green[/] = trained (loss mask 1); plain = context")
+
+
+def _highlighted(text: str, offsets: list[tuple[int, int]], mask: Any) -> Any:
+    """The rendered text with the characters of trained tokens in green (token offsets → character ranges)."""
+    from rich.text import Text
+
+    view = Text(text)
+    for (start, end), trained in zip(offsets, mask, strict=True):
+        if trained and end > start:
+            view.stylize("bold green", start, end)
+    return view
 
 
 def _register_pack(app: typer.Typer) -> None:

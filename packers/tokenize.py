@@ -25,7 +25,7 @@ from curate.sample_io import iter_samples
 from curate.schema import Sample
 from packers.masks import expand_turns as expand_sample_turns
 from packers.masks import token_mask, trained_spans
-from packers.template import Renderer, render_sample, renderer_for
+from packers.template import Rendered, Renderer, render_sample, renderer_for
 from packers.tokenizer import backend, load_tokenizer, tokenizer_name
 
 TOKEN_SCHEMA = pa.schema([
@@ -69,15 +69,20 @@ class SampleEncoder:
         self.rust = backend(tokenizer)
         self.thinking = thinking
 
-    def encode(self, samples: list[Sample]) -> TokenizedBatch:
+    def render_and_encode(self, samples: list[Sample]) -> list[tuple[Rendered, Any, np.ndarray]]:
+        """(rendered text + spans, tokenizers.Encoding, int8 loss mask) per sample, encoded in one Rust batch."""
         rendered = [render_sample(s, self.renderer, self.thinking) for s in samples]
         encodings = self.rust.encode_batch([r.text for r in rendered], add_special_tokens=False)
+        return [(r, e, token_mask(e, trained_spans(s, r.spans)))
+                for s, r, e in zip(samples, rendered, encodings, strict=True)]
+
+    def encode(self, samples: list[Sample]) -> TokenizedBatch:
+        encoded = self.render_and_encode(samples)
         return TokenizedBatch(
             ids=[s.id for s in samples],
             domains=[s.domain for s in samples],
-            input_ids=[np.array(e.ids, dtype=np.int32) for e in encodings],
-            loss_masks=[token_mask(e, trained_spans(s, r.spans)) for s, r, e in zip(samples, rendered, encodings,
-                                                                                      strict=True)],
+            input_ids=[np.array(e.ids, dtype=np.int32) for _, e, _ in encoded],
+            loss_masks=[mask for _, _, mask in encoded],
         )
 
 

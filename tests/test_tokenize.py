@@ -123,3 +123,35 @@ def test_bad_arguments(samples_dir, tmp_path):
         tokenize_samples(tmp_path / "nothing", tmp_path / "y")
     with pytest.raises(ValueError, match="cannot load tokenizer"):
         tokenize_samples(samples_dir, tmp_path / "z", tokenizer=str(tmp_path / "no-such-tokenizer"))
+
+
+# ---------------------------------------------------------------- cascade render
+
+def test_render_cli_jsonl_matches_token_shards(samples_dir, tmp_path):
+    from typer.testing import CliRunner
+
+    from cli import app
+
+    tokenize_samples(samples_dir, tmp_path / "tok")
+    shards = {r["id"]: r for r in _rows(tmp_path / "tok")}
+    result = CliRunner().invoke(app, ["render", str(samples_dir), "--limit", "5", "--jsonl"])
+    assert result.exit_code == 0, result.output
+    lines = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [x["id"] for x in lines] == [s.id for s in GENERATED[:5]]
+    for line in lines:
+        assert line["token_ids"] == shards[line["id"]]["input_ids"]
+        assert line["loss_mask"] == shards[line["id"]]["loss_mask"]
+        assert line["text"].startswith("<|im_start|>system\n")
+
+
+def test_render_cli_shows_one_sample_and_reports_a_missing_id(samples_dir):
+    from typer.testing import CliRunner
+
+    from cli import app
+
+    runner = CliRunner()
+    shown = runner.invoke(app, ["render", str(samples_dir), "--id", "unicode", "--no-thinking"])
+    assert shown.exit_code == 0, shown.output
+    assert "unicode" in shown.stdout and "Système — 日本語 🚀" in shown.stdout and "мысли" not in shown.stdout
+    missing = runner.invoke(app, ["render", str(samples_dir), "--id", "no-such-id"])
+    assert missing.exit_code == 1 and "no-such-id" in missing.output

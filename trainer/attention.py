@@ -51,8 +51,8 @@ def document_attention_forward(
     assert int(cu_seq_lens_q[-1]) == query_BHLD.shape[2], "cu_seq_lens_q must end at the row length"
     if query_BHLD.is_cuda and query_BHLD.dtype in (torch.bfloat16, torch.float16):
         max_len = int(max_length_q) if max_length_q is not None else int((cu_seq_lens_q[1:] - cu_seq_lens_q[:-1]).max())
-        out_LHD = _varlen_cuda(query_BHLD[0].transpose(0, 1), key_BKLD[0].transpose(0, 1),
-                               value_BKLD[0].transpose(0, 1), cu_seq_lens_q, max_len, scaling, dropout)
+        query_LHD, key_LKD, value_LKD = (t[0].transpose(0, 1).contiguous() for t in (query_BHLD, key_BKLD, value_BKLD))
+        out_LHD = _varlen_cuda(query_LHD, key_LKD, value_LKD, cu_seq_lens_q, max_len, scaling, dropout)
         return out_LHD.unsqueeze(0), None
     return _per_document_sdpa(query_BHLD, key_BKLD, value_BKLD, cu_seq_lens_q, scaling, dropout), None
 

@@ -211,3 +211,21 @@ def test_demo_recipe_removes_exactly_what_the_demo_corpus_planted(tmp_path):
     ledger = orjson.loads((out / "ledger.json").read_bytes())["stages"]
     assert ledger["ingest"]["dropped"] == sum(b["stage"] == "ingest" for b in planted["broken"])
     assert (out / "packed").is_dir() and list((out / "packed").glob("part-*.parquet"))
+
+
+def test_build_command(tmp_path):
+    from cli import app
+
+    (tmp_path / "data.jsonl").write_text("".join(json.dumps(record(f"question {i} asks about {i * 11} apples")) + "\n"
+                                                 for i in range(4)))
+    path = tmp_path / "r.yaml"
+    path.write_text(yaml.safe_dump({"name": "cli", "sources": [{"path": "data.jsonl", "domain": "math"}]}))
+    runner = CliRunner()
+    result = runner.invoke(app, ["build", str(path), "--out", str(tmp_path / "out"), "--workers", "1"])
+    assert result.exit_code == 0, result.output
+    assert "mix" in result.output and (tmp_path / "out" / "mix" / "samples" / "00000.parquet").is_file()
+    result = runner.invoke(app, ["build", str(tmp_path / "missing.yaml"), "--out", str(tmp_path / "o2")])
+    assert result.exit_code == 1 and "missing.yaml" in result.output
+    path.write_text(yaml.safe_dump({"name": "cli", "sources": [{"path": "data.jsonl", "domain": "maths"}]}))
+    result = runner.invoke(app, ["build", str(path), "--out", str(tmp_path / "o3")])
+    assert result.exit_code == 1 and "sources[0].domain: unknown domain 'maths'" in result.output

@@ -205,6 +205,8 @@ class HFTemplateRenderer:
         template = chat_template or tokenizer.chat_template
         if not template:
             raise ValueError(f"tokenizer {tokenizer.name_or_path!r} has no chat template; pass one")
+        if isinstance(template, dict):  # several named templates: the one transformers picks by default
+            template = tokenizer.get_chat_template()
         if not _GENERATION_TAG.search(template):
             template = _trl_training_template(tokenizer) or template
         self.chat_template = template
@@ -240,7 +242,7 @@ def _trl_training_template(tokenizer: Any) -> str | None:
 
 def is_nemotron_template(template: str | None) -> bool:
     """True for either Nemotron-3-Nano template (inference or training), which the native renderer reproduces."""
-    if not template:
+    if not isinstance(template, str):
         return False
     stripped = template.strip()
     return stripped in (NEMOTRON_TEMPLATE_PATH.read_text().strip(), NEMOTRON_TRAINING_TEMPLATE_PATH.read_text().strip())

@@ -249,6 +249,17 @@ def test_hf_renderer_matches_apply_chat_template_for_another_template(tokenizer)
         assert token_mask(encoding, rendered.spans).tolist() == list(ref["assistant_masks"]), sample.id
 
 
+def test_known_template_without_marks_gets_trls_training_variant():
+    qwen = load_tokenizer(None)
+    qwen.chat_template = (TRL_TEMPLATES / "qwen3.jinja").read_text()
+    renderer = renderer_for(qwen)
+    assert isinstance(renderer, HFTemplateRenderer) and renderer.has_generation_marks
+    sample = GENERATED[0]
+    rendered = renderer.render(sample.messages, sample.tools)
+    assert rendered.text == qwen.apply_chat_template(to_chat_dicts(sample), tokenize=False)
+    assert [rendered.text[s:e] for s, e in rendered.spans] == ["<think>\n\n</think>\n\nhello<|im_end|>\n"]
+
+
 def test_embedded_tokenizer_uses_native_renderer_and_template_without_marks_is_refused():
     assert isinstance(renderer_for(load_tokenizer(None)), NemotronRenderer)
     plain = load_tokenizer(None)

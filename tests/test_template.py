@@ -74,6 +74,9 @@ NO_PARAMS = {"type": "function", "function": {"name": "now"}}
 BARE = {"name": "bare_tool", "description": "no function wrapper", "parameters": {"type": "object", "properties": {}}}
 ODD = {"type": "function", "function": {"name": "odd", "description": None,
                                         "parameters": {"type": "object", "$defs": {"a": {"type": "string"}}}}}
+LOOSE = {"type": "function", "function": {"name": "loose", "description": 42, "parameters": {
+    "type": "object", "properties": {"plain": "string", "n": {"description": 7, "enum": "abc", "examples": [[1], {}]}},
+    "required": "plain"}}}
 
 
 def _call(name: str, **args) -> ToolCall:
@@ -89,7 +92,9 @@ def edge_cases() -> list[Sample]:
         "tools_no_system": ([M("user", "weather?"), M("assistant", "", "r", [_call("get_weather", city="Paris")])],
                             [WEATHER]),
         "tools_empty_system": ([M("system", ""), M("user", "x"), M("assistant", "y")], [WEATHER, NO_PARAMS]),
-        "all_tools": ([sys_, M("user", "x"), M("assistant", "y")], [WEATHER, NO_PARAMS, BARE, ODD]),
+        "all_tools": ([sys_, M("user", "x"), M("assistant", "y")], [WEATHER, NO_PARAMS, BARE, ODD, LOOSE]),
+        "tool_first": ([sys_, M("tool", "early result"), M("tool", "second"), M("user", "u"), M("assistant", "a")],
+                       []),
         "nested_args": ([sys_, M("user", "q"), M("assistant", "calling", "why", [
             _call("get_weather", city="Zürich", days=3, opts={"x": 1.5, "y": [1, None, True]}, tags=["a", "ü"],
                   flag=False, nothing=None, ratio=1e-7, text="multi\nline <b>&</b>")])], [WEATHER]),

@@ -222,17 +222,12 @@ class Build:
 
     def mix(self, stage_dir: Path) -> dict[str, Any]:
         files = _shards(self.out / "decontam", "samples")
-        table = pa.concat_tables([pq.read_table(f, schema=SAMPLE_SCHEMA) for f in files]) if files else \
-            SAMPLE_SCHEMA.empty_table()
-        picks, entry = plan_mix(table["domain"].to_pylist(), self.recipe)
+        domains = [d for f in files for d in pq.read_table(f, columns=["domain"])["domain"].to_pylist()]
+        picks, entry = plan_mix(domains, self.recipe)
         order = np.random.default_rng([self.recipe.seed, 1]).permutation(len(picks))
-        picks = np.asarray(picks, dtype=np.int64)[order]
         shutil.rmtree(stage_dir / "samples", ignore_errors=True)
-        (stage_dir / "samples").mkdir(parents=True)
-        rows = self.recipe.mix.shard_rows
-        for k in range(max(1, -(-len(picks) // rows))):
-            chunk = table.take(pa.array(picks[k * rows : (k + 1) * rows], type=pa.int64()))
-            pq.write_table(chunk, stage_dir / "samples" / f"{k:05d}.parquet", compression="zstd")
+        write_rows(files, np.asarray(picks, dtype=np.int64)[order], stage_dir / "samples", self.recipe.mix.shard_rows,
+                   stage_dir / "spill")
         assert _rows(_shards(stage_dir, "samples")) == entry["rows_out"]
         return entry
 
@@ -298,6 +293,56 @@ def plan_mix(domains: list[str], recipe: Recipe) -> tuple[list[int], dict[str, A
              "note": "kept counts distinct samples; rows_out includes upsampled copies (same id)"}
     assert entry["in"] == entry["kept"] + entry["dropped"]
     return picks, entry
+
+
+def write_rows(files: list[Path], rows_in_order: np.ndarray, out_dir: Path, shard_rows: int, spill_dir: Path,
+               spill_bytes: int = 64 << 20) -> None:
+    """Write input rows (global indices over `files`, repeats allowed) in the given order as shards of
+    `shard_rows`, streaming: one pass over the inputs spills each row to its output shard's bucket on disk, then
+    each shard (at most `shard_rows` rows) is ordered in memory. Memory does not grow with the corpus."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    shutil.rmtree(spill_dir, ignore_errors=True)
+    num_shards = max(1, -(-len(rows_in_order) // shard_rows))
+    by_row = np.argsort(rows_in_order, kind="stable")  # occurrences sorted by input row; values = output positions
+    sorted_rows = rows_in_order[by_row]
+    buffers: dict[int, list[pa.Table]] = {}
+    buffered, chunks, offset = 0, 0, 0
+
+    def flush() -> None:
+        nonlocal buffered, chunks
+        for shard, tables in buffers.items():
+            path = spill_dir / f"{shard:05d}" / f"{chunks:05d}.arrow"
+            path.parent.mkdir(parents=True, exist_ok=True)
+            table = pa.concat_tables(tables)
+            with pa.ipc.new_file(path, table.schema) as writer:
+                writer.write_table(table)
+        buffers.clear()
+        buffered, chunks = 0, chunks + 1
+
+    for f in files:
+        for batch in pq.ParquetFile(f).iter_batches(batch_size=1024):
+            lo, hi = np.searchsorted(sorted_rows, [offset, offset + batch.num_rows])
+            if hi > lo:
+                positions = by_row[lo:hi]
+                taken = pa.Table.from_batches([batch]).take(pa.array(sorted_rows[lo:hi] - offset))
+                taken = taken.append_column("_position", pa.array(positions, type=pa.int64()))
+                shards = positions // shard_rows
+                for shard in np.unique(shards).tolist():
+                    part = taken.filter(pa.array(shards == shard))
+                    buffers.setdefault(shard, []).append(part)
+                    buffered += part.nbytes
+                if buffered > spill_bytes:
+                    flush()
+            offset += batch.num_rows
+    for shard in range(num_shards):
+        tables = [pa.ipc.open_file(p).read_all() for p in sorted((spill_dir / f"{shard:05d}").glob("*.arrow"))]
+        tables += buffers.get(shard, [])
+        if tables:
+            table = pa.concat_tables(tables).sort_by("_position").drop_columns(["_position"]).combine_chunks()
+        else:
+            table = SAMPLE_SCHEMA.empty_table()
+        pq.write_table(table, out_dir / f"{shard:05d}.parquet", compression="zstd")
+    shutil.rmtree(spill_dir, ignore_errors=True)
 
 
 def _sha256(path: Path) -> str:

@@ -12,6 +12,7 @@ import sys
 import time
 from pathlib import Path
 
+import numpy as np
 import orjson
 import pyarrow.parquet as pq
 import pytest
@@ -229,3 +230,18 @@ def test_build_command(tmp_path):
     path.write_text(yaml.safe_dump({"name": "cli", "sources": [{"path": "data.jsonl", "domain": "maths"}]}))
     result = runner.invoke(app, ["build", str(path), "--out", str(tmp_path / "o3")])
     assert result.exit_code == 1 and "sources[0].domain: unknown domain 'maths'" in result.output
+
+
+def test_write_rows_streams_in_the_given_order_whatever_the_spill_size(first_build, tmp_path):
+    from curate.build import write_rows
+
+    files = sorted((first_build / "decontam" / "samples").glob("*.parquet"))
+    ids = [i for f in files for i in pq.read_table(f, columns=["id"])["id"].to_pylist()]
+    order = np.random.default_rng(0).permutation(len(ids) * 2) % len(ids)  # every row twice
+    write_rows(files, order, tmp_path / "big", 37, tmp_path / "spill_big")
+    write_rows(files, order, tmp_path / "tiny", 37, tmp_path / "spill_tiny", spill_bytes=1)  # spill every batch
+    big, tiny = sorted((tmp_path / "big").glob("*.parquet")), sorted((tmp_path / "tiny").glob("*.parquet"))
+    assert [p.read_bytes() for p in big] == [p.read_bytes() for p in tiny]
+    assert [i for p in big for i in pq.read_table(p, columns=["id"])["id"].to_pylist()] == [ids[k] for k in order]
+    assert all(pq.ParquetFile(p).metadata.num_rows == 37 for p in big[:-1])
+    assert not (tmp_path / "spill_big").exists()

@@ -155,3 +155,20 @@ def test_render_cli_shows_one_sample_and_reports_a_missing_id(samples_dir):
     assert "unicode" in shown.stdout and "Système — 日本語 🚀" in shown.stdout and "мысли" not in shown.stdout
     missing = runner.invoke(app, ["render", str(samples_dir), "--id", "no-such-id"])
     assert missing.exit_code == 1 and "no-such-id" in missing.output
+
+
+def test_edge_lookup_mask_equals_transformers_offset_scan_on_random_spans(tokenizer):
+    import random
+
+    from packers.masks import _scan_mask, token_mask
+    from packers.tokenizer import backend
+
+    rng = random.Random(1)
+    rust = backend(tokenizer)
+    alphabet = ["a", "b ", "é", "🚀", "日本", "\n", "  ", "<|im_end|>", "<think>", "x1", "\t"]
+    for _ in range(200):
+        text = "".join(rng.choice(alphabet) for _ in range(rng.randint(1, 40)))
+        cuts = sorted(rng.choices(range(len(text) + 1), k=2 * rng.randint(1, 3)))  # empty spans too
+        spans = tuple((cuts[i], cuts[i + 1]) for i in range(0, len(cuts) - 1, 2))
+        encoding = rust.encode_batch([text], add_special_tokens=False)[0]
+        assert token_mask(encoding, spans).tolist() == _scan_mask(encoding.offsets, spans).tolist(), (text, spans)

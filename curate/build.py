@@ -72,13 +72,13 @@ def run_plan(plan: PipelinePlan, logs_dir: Path, executor: ExecutorSettings) -> 
     elif executor.kind == "slurm":
         from datatrove.executor import SlurmPipelineExecutor
 
-        runner = SlurmPipelineExecutor(pipeline=plan.pipeline, tasks=plan.tasks, logging_dir=logging_dir,
-                                       **executor.options)
+        runner = SlurmPipelineExecutor(pipeline=plan.pipeline, tasks=plan.tasks, workers=executor.workers,
+                                       logging_dir=logging_dir, **executor.options)
     else:
         from datatrove.executor import RayPipelineExecutor
 
-        runner = RayPipelineExecutor(pipeline=plan.pipeline, tasks=plan.tasks, logging_dir=logging_dir,
-                                     **executor.options)
+        runner = RayPipelineExecutor(pipeline=plan.pipeline, tasks=plan.tasks, workers=executor.workers,
+                                     logging_dir=logging_dir, **executor.options)
     log_path = logs_dir / f"{plan.name}.stderr.log"
     try:
         with _stderr_to(log_path):

@@ -14,7 +14,7 @@ RECIPES = PROJECT_ROOT / "recipes"
 MINIMAL = {"name": "r", "sources": [{"path": "data.jsonl", "domain": "math"}]}
 
 
-def test_shipped_recipes_validate():
+def test_shipped_recipes_validate(tmp_path):
     cascade = load_recipe(RECIPES / "cascade2_sft.yaml")
     assert cascade.name == "nemotron-cascade-2-sft" and len(cascade.sources) == 13
     assert {s.hub.split("/")[1] for s in cascade.sources} == {"Nemotron-Cascade-2-SFT-Data"}
@@ -27,6 +27,12 @@ def test_shipped_recipes_validate():
     # The trainer fills data.packed_dir with the build's folder (trainer/launch.py); everything else is the recipe's.
     train = TrainConfig.from_dict({**cascade.train, "data": {"packed_dir": "runs/x"}})
     assert train.optim.lr == 5e-5 and train.batch.global_rows == 64
+
+    from datatrove.executor import SlurmPipelineExecutor  # the options are datatrove's: constructing checks them
+
+    slurm = SlurmPipelineExecutor(pipeline=[], tasks=2, workers=cascade.executor.workers,
+                                  logging_dir=str(tmp_path / "slurm"), **cascade.executor.options)
+    assert (slurm.partition, slurm.cpus_per_task) == ("cpu", 4)
 
     demo = load_recipe(RECIPES / "demo.yaml", demo_root="/somewhere/demo_corpus")
     assert demo.demo_corpus and demo.sources[0].path == "/somewhere/demo_corpus/code_reasoning/opencodereasoning.jsonl"

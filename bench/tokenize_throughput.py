@@ -3,31 +3,24 @@
 The anchor is measured in the same run on the same rendered texts with the same batch size, alternating with
 the subject, best of --repeats: the ratio is (our tokens/s) / (raw encode_batch tokens/s); the target is >= 0.7.
 
-    python bench/tokenize.py [--samples SAMPLES_DIR] [--n 1000] [--repeats 3] [--batch-size 256] [--workers N]
+    python bench/tokenize_throughput.py [--samples DIR] [--n 1000] [--repeats 3] [--batch-size 256] [--workers N]
 """
 
 from __future__ import annotations
 
-import os
-import sys
+import argparse
+import random
+import re
+import sysconfig
+import tempfile
+import time
+from pathlib import Path
 
-# Run as `python bench/tokenize.py`, this folder leads sys.path and would shadow the stdlib `tokenize` module.
-_HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path[:] = [p for p in sys.path if os.path.abspath(p or ".") != _HERE]
-
-import argparse  # noqa: E402
-import random  # noqa: E402
-import re  # noqa: E402
-import sysconfig  # noqa: E402
-import tempfile  # noqa: E402
-import time  # noqa: E402
-from pathlib import Path  # noqa: E402
-
-from curate.sample_io import iter_samples, write_samples  # noqa: E402
-from curate.schema import Message, Sample, ToolCall  # noqa: E402
-from packers.template import render_sample, renderer_for  # noqa: E402
-from packers.tokenize import tokenize_samples  # noqa: E402
-from packers.tokenizer import backend, load_tokenizer  # noqa: E402
+from curate.sample_io import iter_samples, write_samples
+from curate.schema import Message, Sample, ToolCall
+from packers.template import render_sample, renderer_for
+from packers.tokenize import tokenize_samples
+from packers.tokenizer import backend, load_tokenizer
 
 TOOL = {"type": "function", "function": {"name": "run", "description": "Run a shell command.", "parameters": {
     "type": "object", "properties": {"cmd": {"type": "string"}, "timeout": {"type": "integer"}},

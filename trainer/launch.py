@@ -1,8 +1,8 @@
 """Turn a training config file or a recipe into a validated `TrainConfig`.
 
-A file whose top level has a `train:` key is a recipe: its mix is built by `cascade build` into runs/<recipe name>
-(or --build-dir) first when that build is missing or stale (its manifest.json records another recipe sha256), and
-`train.data.packed_dir` defaults to that build's packed rows.
+A file whose top level has `sources:` or `train:` is a recipe: its mix is built by `cascade build` into
+runs/<recipe name> (or --build-dir) first when that build is missing or stale (its manifest.json records another
+recipe sha256), and `train.data.packed_dir` defaults to that build's packed rows.
 Any other YAML mapping is a training config itself. Relative paths are relative to the working directory.
 """
 
@@ -25,7 +25,8 @@ def load_train_config(path: Path, max_steps: int | None = None, output_dir: str 
     raw = yaml.safe_load(path.read_text(encoding="utf-8"))
     if not isinstance(raw, dict):
         raise ValueError(f"{path}: expected a YAML mapping at the top level")
-    config_dict = recipe_train_section(path, build, build_dir) if "train" in raw else dict(raw)
+    is_recipe = "sources" in raw or "train" in raw
+    config_dict = recipe_train_section(path, build, build_dir) if is_recipe else dict(raw)
     if max_steps is not None:
         config_dict["batch"] = {**config_dict.get("batch", {}), "max_steps": max_steps}
     if output_dir is not None:

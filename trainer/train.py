@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -186,9 +187,13 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--out", default=None, help="override train.output_dir")
     parser.add_argument("--build-dir", default=None, help="recipes: the folder `cascade build` wrote")
     args = parser.parse_args(argv)
-    config = load_train_config(Path(args.config), max_steps=args.max_steps, output_dir=args.out, build=False,
-                               build_dir=args.build_dir)
-    train(config, resume=args.resume)
+    try:
+        config = load_train_config(Path(args.config), max_steps=args.max_steps, output_dir=args.out, build=False,
+                                   build_dir=args.build_dir)
+        train(config, resume=args.resume)
+    except ValueError as error:  # a user mistake: one line per rank, not a traceback per rank
+        print(f"error: {error}", file=sys.stderr)
+        raise SystemExit(2) from None
 
 
 if __name__ == "__main__":

@@ -13,7 +13,8 @@ import torch
 import torch.distributed.checkpoint as dcp
 import yaml
 from safetensors.torch import load_file
-from transformers import AutoModelForCausalLM
+from tokenizers import Tokenizer, models
+from transformers import AutoModelForCausalLM, AutoTokenizer, PreTrainedTokenizerFast
 
 from trainer.config import TrainConfig
 from trainer.model import build_causal_lm
@@ -51,9 +52,15 @@ def _logged_losses(output_dir: Path) -> dict[int, float]:
 
 
 def test_export_loads_with_transformers_and_reproduces_trained_logits(packed_dir: Path, tmp_path: Path) -> None:
-    config = TrainConfig.from_dict(_config(packed_dir, tmp_path / "run", max_steps=3))
+    vocabulary = {"<pad>": 0, "<unk>": 1, **{f"t{i}": i for i in range(2, 128)}}
+    PreTrainedTokenizerFast(tokenizer_object=Tokenizer(models.WordLevel(vocabulary, unk_token="<unk>")),
+                            pad_token="<pad>").save_pretrained(tmp_path / "tokenizer")
+    raw_config = _config(packed_dir, tmp_path / "run", max_steps=3)
+    raw_config["model"]["tokenizer"] = str(tmp_path / "tokenizer")
+    config = TrainConfig.from_dict(raw_config)
     result = train(config)
     assert result.export_dir == tmp_path / "run" / "export"
+    assert len(AutoTokenizer.from_pretrained(result.export_dir)) == 128
 
     # The trained weights, read back from the final DCP checkpoint into a plain (unsharded) model.
     trained = build_causal_lm(config.model, seed=123)

@@ -49,6 +49,11 @@ class ModelConfig:
     name_or_path: str | None = None
     tiny: TinyModelSpec | None = None
     trust_remote_code: bool = False
+    tokenizer: str | None = None  # saved beside the HF export; defaults to name_or_path
+
+    @property
+    def tokenizer_source(self) -> str | None:
+        return self.tokenizer or self.name_or_path
 
     def validate(self, path: str) -> None:
         if (self.name_or_path is None) == (self.tiny is None):

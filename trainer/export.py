@@ -13,6 +13,7 @@ from pathlib import Path
 import torch
 from safetensors.torch import save_file
 from torch.distributed.checkpoint.state_dict import StateDictOptions, get_model_state_dict
+from transformers import AutoTokenizer
 
 from trainer.attention import ATTENTION_NAME
 from trainer.model import PackedCausalLM
@@ -22,8 +23,10 @@ MAX_SHARD_BYTES = 5 * 1024**3
 WRAPPER_PREFIX = "causal_lm."
 
 
-def export_hf(model: PackedCausalLM, out_dir: Path, dtype_name: str, context: DistributedContext) -> Path | None:
-    """Collective: every rank must call it; rank 0 writes `out_dir` and returns it, the others return None."""
+def export_hf(model: PackedCausalLM, out_dir: Path, dtype_name: str, context: DistributedContext,
+              tokenizer_source: str | None = None) -> Path | None:
+    """Collective: every rank must call it; rank 0 writes `out_dir` (with the tokenizer of `tokenizer_source`, a
+    hub id or local path, when given) and returns it, the others return None."""
     full_state = get_model_state_dict(model, options=StateDictOptions(full_state_dict=True, cpu_offload=True))
     if not context.is_main:
         return None
@@ -43,6 +46,8 @@ def export_hf(model: PackedCausalLM, out_dir: Path, dtype_name: str, context: Di
     generation_config = getattr(model.causal_lm, "generation_config", None)
     if generation_config is not None:
         generation_config.save_pretrained(out_dir)
+    if tokenizer_source is not None:
+        AutoTokenizer.from_pretrained(tokenizer_source).save_pretrained(out_dir)
     return out_dir
 
 

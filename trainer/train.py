@@ -160,13 +160,14 @@ def train(config: TrainConfig, resume: bool = False, on_step_end: Callable[[int]
             export_interval = config.checkpoint.export_interval
             if export_interval and completed % export_interval == 0 and completed < total_steps:
                 export_hf(model, output_dir / "exports" / f"step-{completed:08d}", config.checkpoint.export_dtype,
-                          context)
+                          context, config.model.tokenizer_source)
             if on_step_end is not None:
                 on_step_end(completed)
 
         prefetcher.shutdown()
         if config.checkpoint.export:
-            result.export_dir = export_hf(model, output_dir / "export", config.checkpoint.export_dtype, context)
+            result.export_dir = export_hf(model, output_dir / "export", config.checkpoint.export_dtype, context,
+                                          config.model.tokenizer_source)
             if result.export_dir is not None:
                 logger.info(f"exported HF model to {result.export_dir}")
         return result

@@ -16,7 +16,7 @@ from safetensors.torch import load_file
 from tokenizers import Tokenizer, models
 from transformers import AutoModelForCausalLM, AutoTokenizer, PreTrainedTokenizerFast
 
-from trainer.config import TrainConfig
+from trainer.config import ModelConfig, TrainConfig
 from trainer.model import build_causal_lm
 from trainer.synthetic import synthetic_rows, write_packed_dir
 from trainer.train import train
@@ -75,6 +75,10 @@ def test_export_loads_with_transformers_and_reproduces_trained_logits(packed_dir
         trained_logits = trained(input_ids=input_ids).logits
         torch.testing.assert_close(exported(input_ids=input_ids).logits, trained_logits, rtol=1e-5, atol=1e-5)
         assert not torch.allclose(initial(input_ids=input_ids).logits, trained_logits, atol=1e-3)
+        # the export is also a starting point: loaded by path, with per-document attention, unpacked batch rows
+        reloaded = build_causal_lm(ModelConfig(name_or_path=str(result.export_dir)), seed=0)
+        assert reloaded.config._attn_implementation == "cascade_docs"
+        torch.testing.assert_close(reloaded(input_ids=input_ids).logits, trained_logits, rtol=1e-5, atol=1e-5)
 
 
 def test_resume_after_kill_continues_the_same_run(packed_dir: Path, tmp_path: Path) -> None:

@@ -157,9 +157,15 @@ def _dedup(raw: Any) -> DedupSettings:
         raise ValueError("dedup.score_field: required when dedup.keep is score")
     if not 0.0 < settings.threshold <= 1.0:
         raise ValueError(f"dedup.threshold: must be in (0, 1], got {settings.threshold}")
-    for i, d in enumerate(settings.include_answer):
+    for key in ("include_answer", "common_shingles"):
+        for i, d in enumerate(getattr(settings, key)):
+            if d not in DOMAINS:
+                raise ValueError(f"dedup.{key}[{i}]: unknown domain {d!r}")
+    for d in settings.scope_keys:
         if d not in DOMAINS:
-            raise ValueError(f"dedup.include_answer[{i}]: unknown domain {d!r}")
+            raise ValueError(f"dedup.scope_keys.{d}: unknown domain")
+    if settings.common_min_docs < 2 or settings.common_sample < 1:
+        raise ValueError("dedup.common_min_docs must be >= 2 and dedup.common_sample >= 1")
     return settings
 
 

@@ -126,3 +126,36 @@ def test_shingles_and_jaccard():
     assert jaccard(a, shingles("THE QUICK, brown fox -- jumps over the lazy dog!", 5)) == 1.0
     assert jaccard(a, shingles("the quick brown fox jumps over the lazy dog", 5, scope="chat")) == 0.0
     assert shingles("too short", 5).size == 1  # short texts still get one shingle
+
+
+def swe_sample(sid: str, issue: str, template: str, domain: str = "swe_agentic") -> Sample:
+    prompt = f"{template}\n<issue>\n{issue}\n</issue>\nPlease fix the repository so that the issue is resolved."
+    return Sample(sid, domain, "test", [Message("user", prompt), Message("assistant", "I will look at the code.")])
+
+
+def test_shared_templates_inside_the_prompt_are_not_collapsed(tmp_path):
+    rng = random.Random(9)
+    template = "You are an autonomous software engineer working in a sandbox. " + prompt(rng, 400)
+    issues = [prompt(rng, 40) for _ in range(12)]
+    near = edit(rng, issues[0], 1)
+    samples = [swe_sample(f"s{i:02d}", issue, template) for i, issue in enumerate(issues)]
+    samples.append(swe_sample("near_copy", near, template))
+    whole = [shingles(s.messages[0].content, 5) for s in samples[:2]]
+    assert jaccard(*whole) > 0.8  # the template dominates the first user turn
+    collapsed, _ = run_dedup(tmp_path / "no_template_pass", [samples], DedupSettings(common_shingles=[]))
+    assert len(collapsed) < 3
+    kept, dups = run_dedup(tmp_path / "default", [samples], DedupSettings())
+    assert set(dups) == {"near_copy"} and dups["near_copy"]["kept_id"] == "s00"
+
+
+def test_real_swe_prompts_of_different_instances_are_kept(realdata, tmp_path):
+    from curate.ingest import ingest
+
+    shards = []
+    for k, rel in enumerate(["swe_agentic/adp_nebius_SWE-agent-trajectories_sample_raw.json",
+                             "swe_agentless/agentless_loc_outputs_first25.jsonl"]):
+        ingest([str(realdata / rel)], "swe_agentless" if "agentless" in rel else "swe_agentic", tmp_path / f"i{k}",
+               progress=False)
+        shards.append(list(iter_samples(tmp_path / f"i{k}")))
+    kept, dups = run_dedup(tmp_path / "dedup", shards, DedupSettings())
+    assert dups == {} and len(kept) == sum(map(len, shards))

@@ -8,6 +8,7 @@ from pathlib import Path
 from datatrove.pipeline.base import PipelineStep
 from datatrove.pipeline.dedup.minhash import MinhashDedupBuckets
 
+from curate.dedup.common import CommonShingleCount
 from curate.dedup.shingles import distinguishing_text, exact_key, jaccard, shingles
 from curate.dedup.steps import KEEP_POLICIES, DedupCluster, DedupSettings, DedupSignature, DuplicateDrop
 from curate.documents import SampleShardReader, StageWriter
@@ -23,10 +24,14 @@ class PipelinePlan:
 
 
 def dedup_plans(in_files: list[Path], stage_dir: Path, settings: DedupSettings) -> list[PipelinePlan]:
-    """signatures (one task per shard) → buckets (one per band) → clusters (one task) → drop + write (per shard)."""
+    """[template shingle counts (per shard)] → signatures (per shard) → buckets (one task per band) → clusters
+    (one task) → drop + write (per shard)."""
     work = str(stage_dir / "work")
     files = [str(f) for f in in_files]
-    plans = [PipelinePlan("signatures", [SampleShardReader(files), DedupSignature(work, settings)], len(files))]
+    plans = []
+    if settings.near and settings.common_shingles:
+        plans.append(PipelinePlan("common", [SampleShardReader(files), CommonShingleCount(work, settings)], len(files)))
+    plans.append(PipelinePlan("signatures", [SampleShardReader(files), DedupSignature(work, settings)], len(files)))
     if settings.near:
         config = settings.minhash_config()
         plans.append(PipelinePlan("buckets", [MinhashDedupBuckets(f"{work}/sigs", f"{work}/buckets", config=config)],

@@ -61,8 +61,8 @@ def shingles(text: str, n: int, scope: str = "") -> np.ndarray:
 
 
 def jaccard(a: np.ndarray, b: np.ndarray) -> float:
-    """True Jaccard similarity of two sorted unique shingle arrays."""
+    """True Jaccard similarity of two sorted unique shingle arrays (0 when both are empty: nothing to compare)."""
     if a.size == 0 and b.size == 0:
-        return 1.0
+        return 0.0
     inter = np.intersect1d(a, b, assume_unique=True).size
     return inter / (a.size + b.size - inter)

@@ -21,11 +21,14 @@ from datatrove.pipeline.base import PipelineStep
 from datatrove.pipeline.dedup.minhash import MinhashConfig, MinhashDedupSignature
 from datatrove.utils.hashing import HashConfig
 
+from curate.dedup.common import load_common, without
 from curate.dedup.shingles import distinguishing_text, exact_key, jaccard, shingles
 from curate.documents import DUPLICATE_FILTER, PlainWordTokenizer, drop, sample_of
+from curate.schema import Sample
 
 KEEP_POLICIES = ("first", "longest", "score")
-META_SCHEMA = pa.schema([("idx", pa.int64()), ("id", pa.string()), ("domain", pa.string()), ("exact", pa.string()),
+META_SCHEMA = pa.schema([("idx", pa.int64()), ("id", pa.string()), ("domain", pa.string()), ("scope", pa.string()),
+                         ("exact", pa.string()),
                          ("length", pa.int64()), ("score", pa.float64()), ("content", pa.string())])
 CLUSTER_SCHEMA = pa.schema([("idx", pa.int64()), ("id", pa.string()), ("domain", pa.string()),
                             ("cluster_id", pa.string()), ("kept_id", pa.string()), ("kind", pa.string()),
@@ -46,6 +49,18 @@ class DedupSettings:
     keep: str = "first"  # first (input order) | longest (rendered chars) | score (meta[score_field], highest)
     score_field: str | None = None
     seed: int = 1
+    # Domains whose prompts embed shared templates: shingles common to many samples are ignored (see `common`).
+    common_shingles: list[str] = field(
+        default_factory=lambda: ["swe_agentic", "swe_agentless", "terminal_agent", "conversational_agent"])
+    common_min_docs: int = 4
+    common_sample: int = 2000  # samples per scope per shard that the template count reads
+    # Samples compare only within their domain and, for domains named here, within equal values of these meta
+    # keys (Agentless: one sample per localisation stage of an instance; stages are different tasks).
+    scope_keys: dict[str, list[str]] = field(default_factory=lambda: {"swe_agentless": ["stage"]})
+
+    def scope(self, sample: Sample) -> str:
+        keys = self.scope_keys.get(sample.domain, [])
+        return "\x1f".join([sample.domain, *(f"{k}={sample.meta.get(k)}" for k in keys)])
 
     def minhash_config(self) -> MinhashConfig:
         return MinhashConfig(n_grams=self.n_grams, num_buckets=self.num_buckets,
@@ -61,10 +76,13 @@ class DedupSignature(MinhashDedupSignature):
     def __init__(self, work_dir: str, settings: DedupSettings):
         super().__init__(f"{work_dir}/sigs", config=settings.minhash_config(), language=PlainWordTokenizer())
         self.work_dir, self.settings = work_dir, settings
+        self._common: dict[str, np.ndarray] | None = None
 
     def get_shingles(self, text: str) -> np.ndarray:
+        if self._common is None:
+            self._common = load_common(self.work_dir, self.settings.common_min_docs)
         scope, _, content = text.partition("\x00")
-        return shingles(content, self.settings.n_grams, scope).reshape(-1, 1)
+        return without(shingles(content, self.settings.n_grams, scope), self._common.get(scope)).reshape(-1, 1)
 
     def run(self, data: DocumentsPipeline, rank: int = 0, world_size: int = 1) -> None:
         rows: list[dict] = []
@@ -74,11 +92,12 @@ class DedupSignature(MinhashDedupSignature):
                 sample = sample_of(doc)
                 content = distinguishing_text(sample, sample.domain in self.settings.include_answer)
                 score = sample.meta.get(self.settings.score_field) if self.settings.score_field else None
-                rows.append({"idx": idx, "id": sample.id, "domain": sample.domain,
-                             "exact": exact_key(sample.domain, content), "length": len(doc.text),
+                scope = self.settings.scope(sample)
+                rows.append({"idx": idx, "id": sample.id, "domain": sample.domain, "scope": scope,
+                             "exact": exact_key(scope, content), "length": len(doc.text),
                              "score": float(score) if isinstance(score, int | float) else math.nan,
                              "content": content})
-                yield Document(text=f"{sample.domain}\x00{content}", id=sample.id)
+                yield Document(text=f"{scope}\x00{content}", id=sample.id)
 
         if self.settings.near:
             super().run(views(), rank, world_size)
@@ -124,7 +143,8 @@ class DedupCluster(PipelineStep):
         assert world_size == 1, "clustering needs the whole corpus in one task"
         work = Path(self.work_dir)
         meta_files = sorted((work / "meta").glob("*.parquet"))
-        tables = [pq.read_table(f, columns=["idx", "id", "domain", "exact", "length", "score"]) for f in meta_files]
+        columns = ["idx", "id", "domain", "scope", "exact", "length", "score"]
+        tables = [pq.read_table(f, columns=columns) for f in meta_files]
         ranks = [int(f.stem) for f in meta_files]
         # A global node number per document, in input order (shard rank, then position): "first" means lowest.
         offsets = np.cumsum([0] + [t.num_rows for t in tables])
@@ -179,7 +199,7 @@ class DedupCluster(PipelineStep):
     def _near(self, work: Path, meta: dict, offsets: np.ndarray, ranks: list[int], order: list[tuple],
               assigned: dict[int, tuple[int, str, float]]) -> None:
         """Group LSH candidate pairs into components; in keep order, each member joins the first kept sample it
-        truly resembles (Jaccard ≥ threshold, same domain) or becomes a kept sample itself."""
+        truly resembles (Jaccard ≥ threshold, same scope) or becomes a kept sample itself."""
         rank_offset = {r: int(offsets[i]) for i, r in enumerate(ranks)}
         uf = _UnionFind()
         for dups in sorted((work / "buckets").glob("*.dups")):
@@ -193,14 +213,16 @@ class DedupCluster(PipelineStep):
             components.setdefault(uf.find(node), []).append(node)
         candidates = sorted({n for members in components.values() if len(members) > 1 for n in members})
         content = self._load_content(work, ranks, offsets, candidates)
+        common = load_common(work, self.settings.common_min_docs)
         n = self.settings.n_grams
         for members in components.values():
             if len(members) < 2:
                 continue
             kept: list[tuple[int, np.ndarray]] = []
             for node in sorted(members, key=order.__getitem__):
-                sh = shingles(content[node], n, meta["domain"][node])
-                match = next(((k, sim) for k, ksh in kept if meta["domain"][k] == meta["domain"][node]
+                scope = meta["scope"][node]
+                sh = without(shingles(content[node], n, scope), common.get(scope))
+                match = next(((k, sim) for k, ksh in kept if meta["scope"][k] == scope
                               and (sim := jaccard(sh, ksh)) >= self.settings.threshold), None)
                 if match is None:
                     kept.append((node, sh))

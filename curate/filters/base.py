@@ -88,6 +88,11 @@ def _coerce(value: Any, hint: Any, path: str) -> Any:
             except ValueError as e:
                 errors.append(str(e))
         raise ValueError(errors[0])
+    if origin is dict:
+        key_type, value_type = typing.get_args(hint)
+        if not isinstance(value, Mapping):
+            raise ValueError(f"{path}: expected a mapping, got {type(value).__name__}")
+        return {_coerce(k, key_type, path): _coerce(v, value_type, f"{path}.{k}") for k, v in value.items()}
     if origin is list:
         (item,) = typing.get_args(hint)
         if not isinstance(value, list):

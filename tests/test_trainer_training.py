@@ -113,10 +113,13 @@ def test_resume_after_kill_continues_the_same_run(packed_dir: Path, tmp_path: Pa
 
 @pytest.mark.slow
 def test_two_rank_torchrun_equals_one_process(packed_dir: Path, tmp_path: Path) -> None:
-    single = train(TrainConfig.from_dict(_config(packed_dir, tmp_path / "single", max_steps=3)))
+    """Rank 1 builds the model on the meta device and receives rank 0's weights; the rows are split by Σ len²."""
+    raw_config = _config(packed_dir, tmp_path / "single", max_steps=3)
+    raw_config["model"]["tiny"]["tie_embeddings"] = True  # shared embedding/head weight through sharding and init
+    single = train(TrainConfig.from_dict(raw_config))
 
     config_path = tmp_path / "train.yaml"
-    config_path.write_text(yaml.safe_dump(_config(packed_dir, tmp_path / "unused", max_steps=3)))
+    config_path.write_text(yaml.safe_dump({**raw_config, "output_dir": str(tmp_path / "unused")}))
     two_rank_dir = tmp_path / "two_ranks"
     process = subprocess.run(
         [sys.executable, str(PROJECT_ROOT / "cli.py"), "train", str(config_path), "--nproc-per-node", "2",

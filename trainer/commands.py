@@ -32,7 +32,8 @@ def train_command(
     except ValueError as error:
         raise typer.BadParameter(str(error), param_hint="CONFIG") from None
     if nproc_per_node > 1:
-        command = [sys.executable, "-m", "torch.distributed.run", f"--nproc-per-node={nproc_per_node}",
+        # One node, rendezvous on a free local port; multi-node jobs call torchrun ... -m trainer.train directly.
+        command = [sys.executable, "-m", "torch.distributed.run", "--standalone", f"--nproc-per-node={nproc_per_node}",
                    "-m", "trainer.train", str(config)]
         command += ["--resume"] if resume else []
         command += ["--max-steps", str(max_steps)] if max_steps is not None else []

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import torch
 from torch import nn
-from transformers import AutoModelForCausalLM, PreTrainedModel
+from transformers import AutoConfig, AutoModelForCausalLM, PreTrainedModel
 
 from trainer import attention
 from trainer.config import ModelConfig, TinyModelSpec
@@ -41,10 +41,21 @@ def tiny_model_config(spec: TinyModelSpec):
     return NemotronHConfig(**common, **spec.extra)
 
 
-def build_causal_lm(config: ModelConfig, seed: int) -> PreTrainedModel:
-    """fp32 master weights, per-document attention, and hybrid layers made packing-safe."""
-    if config.tiny is not None:
-        torch.manual_seed(seed)  # same initial weights on every rank and in every run
+def build_causal_lm(config: ModelConfig, seed: int, on_meta: bool = False) -> PreTrainedModel:
+    """fp32 master weights, per-document attention, and hybrid layers made packing-safe.
+
+    `on_meta` builds the same architecture without memory or weights (ranks other than 0 in a multi-process job,
+    which receive rank 0's weights after sharding): one full CPU copy per node instead of one per rank.
+    """
+    if on_meta:
+        hf_config = tiny_model_config(config.tiny) if config.tiny is not None else AutoConfig.from_pretrained(
+            config.name_or_path, trust_remote_code=config.trust_remote_code)
+        with torch.device("meta"):
+            model = AutoModelForCausalLM.from_config(hf_config, dtype=torch.float32,
+                                                     attn_implementation=attention.ATTENTION_NAME,
+                                                     trust_remote_code=config.trust_remote_code)
+    elif config.tiny is not None:
+        torch.manual_seed(seed)  # the same initial weights in every run
         model = AutoModelForCausalLM.from_config(tiny_model_config(config.tiny), dtype=torch.float32,
                                                  attn_implementation=attention.ATTENTION_NAME)
     else:

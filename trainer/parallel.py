@@ -13,6 +13,7 @@ import torch
 import torch.distributed as dist
 from torch import nn
 from torch.distributed.algorithms._checkpoint.checkpoint_wrapper import checkpoint_wrapper
+from torch.distributed.checkpoint.state_dict import StateDictOptions, set_model_state_dict
 from torch.distributed.device_mesh import init_device_mesh
 from torch.distributed.fsdp import MixedPrecisionPolicy, fully_shard
 
@@ -62,17 +63,31 @@ def mixed_precision_policy(config: ParallelConfig, device: torch.device) -> Mixe
 
 
 def shard_model(model: PackedCausalLM, config: ParallelConfig, context: DistributedContext) -> PackedCausalLM:
-    """Activation-checkpoint each block (optional), `fully_shard` each block, then the root; move to device."""
+    """Activation-checkpoint each block (optional), `fully_shard` each block, then the root.
+
+    Rank 0 holds the real weights (CPU); other ranks may hold the same model on the meta device. fully_shard moves
+    one block at a time to the device and keeps this rank's shard; meta ranks then get rank 0's weights by
+    broadcast, and every buffer (rotary frequencies are not in the state dict) is copied from rank 0.
+    """
+    full_state = model.state_dict() if context.is_main else {}
+    on_meta = any(p.is_meta for p in model.parameters())
+    assert not (on_meta and context.is_main), "rank 0 must hold the real weights"
     blocks = decoder_blocks(model.causal_lm)
     if config.activation_checkpointing:
         _wrap_blocks_for_checkpointing(model, blocks)
         blocks = [m for m in model.modules() if type(m).__name__ == "CheckpointWrapper"]
     policy = mixed_precision_policy(config, context.device)
     mesh = init_device_mesh(context.device.type, (context.world_size,))
-    model.to(context.device)
     for block in blocks:
         fully_shard(block, mesh=mesh, mp_policy=policy)
     fully_shard(model, mesh=mesh, mp_policy=policy)
+    if context.world_size > 1:
+        if on_meta:
+            model.to_empty(device=context.device)
+        set_model_state_dict(model, full_state,
+                             options=StateDictOptions(full_state_dict=True, broadcast_from_rank0=True))
+        for buffer in model.buffers():
+            dist.broadcast(buffer, src=0)
     return model
 
 

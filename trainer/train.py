@@ -104,7 +104,7 @@ def train(config: TrainConfig, resume: bool = False, on_step_end: Callable[[int]
         loader = PackedRowLoader(dataset, config.batch, context.rank, context.world_size, config.seed,
                                  config.data.balance_attention)
         total_steps = config.batch.total_steps(len(dataset))
-        causal_lm = build_causal_lm(config.model, config.seed)
+        causal_lm = build_causal_lm(config.model, config.seed, on_meta=not context.is_main)
         flop_model = FlopModel.of(causal_lm)
         model = shard_model(PackedCausalLM(causal_lm, config.parallel.loss_chunk_tokens), config.parallel, context)
         optimizer = build_optimizer(model, config.optim)

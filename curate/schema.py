@@ -111,7 +111,7 @@ def validate(sample: Sample) -> None:
             if msg.tool_call_id and msg.tool_call_id not in open_calls:
                 raise SampleError("orphan_tool_result",
                                   f"tool_call_id {msg.tool_call_id!r} matches no earlier call", f"{where}.tool_call_id")
-    if not has_assistant and not sample.meta.get("prompt_only"):
+    if not has_assistant and sample.meta.get("prompt_only") is not True:
         # Prompt-only samples (RL prompts: SWE-RL, judge tasks) carry meta.prompt_only and their references in meta.
         raise SampleError("no_assistant", "sample has no assistant message", "messages")
     for k, tool in enumerate(sample.tools):

@@ -163,3 +163,12 @@ def test_cascade_train_reports_a_bad_key(tmp_path: Path) -> None:
     result = CliRunner().invoke(app, ["train", str(path)])
     assert result.exit_code == 2
     assert "train.optim.learning_rate: unknown key" in result.output
+
+
+def test_example_config_loads_and_shows_the_defaults() -> None:
+    path = Path(__file__).resolve().parents[1] / "trainer" / "configs" / "example.yaml"
+    config = load_train_config(path)
+    defaults = TrainConfig.from_dict(MINIMAL)
+    for section in ("optim", "batch", "parallel", "checkpoint"):
+        assert getattr(config, section) == getattr(defaults, section), section
+    assert config.data.balance_attention == defaults.data.balance_attention

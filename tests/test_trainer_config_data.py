@@ -92,6 +92,8 @@ def test_loader_is_deterministic_and_ranks_partition_each_global_batch(tmp_path:
         assert sorted(per_rank[0] + per_rank[1]) == sorted(loaders[0].global_batch(step))
         epoch_rows += per_rank[0] + per_rank[1]
     assert sorted(epoch_rows) == list(range(20))  # one epoch visits every row once
+    unbalanced = [PackedRowLoader(dataset, batch, rank, 2, seed=3, balance_attention=False) for rank in range(2)]
+    assert unbalanced[0].rank_rows(2) + unbalanced[1].rank_rows(2) == loaders[0].global_batch(2)
     again = PackedRowLoader(dataset, batch, 1, 2, seed=3)
     assert again.rank_rows(7) == loaders[1].rank_rows(7)
     assert loaders[0].global_batch(steps) != loaders[0].global_batch(0)  # next epoch reshuffles

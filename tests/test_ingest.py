@@ -186,6 +186,19 @@ def test_multi_sample_records_count_once_in_kept(realdata: Path, tmp_path: Path)
     assert ledger["kept"] > 0 and ledger["samples_out"] == 3 * ledger["kept"]
 
 
+def test_odd_data_that_trips_an_adapter_ends_as_a_reject(tmp_path: Path) -> None:
+    """A role given as a list made the ShareGPT adapter raise TypeError when this was written: the run goes on."""
+    path = tmp_path / "odd.jsonl"
+    odd = {"conversations": [{"from": ["human"], "value": "hi"}, {"from": "gpt", "value": "hello"}]}
+    path.write_text(json.dumps(odd) + "\n" + json.dumps(GOOD) + "\n")
+    ledger = ingest([str(path)], "chat", tmp_path / "out")
+    assert ledger["kept"] == 1 and ledger["rejected"] == 1
+    [reject] = rejects_of(tmp_path / "out")
+    assert reject["record"] == 0 and reject["reason"] in {"adapter_error", "unknown_role", "bad_type"}
+    if reject["reason"] == "adapter_error":
+        assert reject["message"].startswith("sharegpt: TypeError")
+
+
 def test_strict_stops_at_the_first_reject_naming_file_record_field(bad_inputs: list[str], tmp_path: Path) -> None:
     bad = tmp_path / "roles.jsonl"
     bad.write_bytes(json.dumps(GOOD).encode() + b"\n" + BAD_CORPUS[4][0] + b"\n")

@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import dataclasses
 import math
-import types
-import typing
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+from curate.typed_config import build_dataclass
 
 ARCHITECTURES = ("llama", "qwen3", "nemotron_h")
 
@@ -187,7 +187,7 @@ class TrainConfig:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any], path: str = "train") -> TrainConfig:
-        config = _build(cls, data, path)
+        config = build_dataclass(cls, data, path)
         config.validate(path)
         return config
 
@@ -203,52 +203,3 @@ class TrainConfig:
     @property
     def output_path(self) -> Path:
         return Path(self.output_dir)
-
-
-def _build(cls: type, data: Any, path: str) -> Any:
-    """Instantiate dataclass `cls` from `data`, checking keys and scalar types recursively."""
-    if not isinstance(data, dict):
-        raise ValueError(f"{path}: expected a mapping, got {type(data).__name__}")
-    hints = typing.get_type_hints(cls)
-    known = {f.name for f in dataclasses.fields(cls)}
-    unknown = sorted(set(data) - known)
-    if unknown:
-        raise ValueError(f"{path}.{unknown[0]}: unknown key (known: {', '.join(sorted(known))})")
-    return cls(**{key: _coerce(hints[key], value, f"{path}.{key}") for key, value in data.items()})
-
-
-def _coerce(hint: Any, value: Any, path: str) -> Any:
-    origin = typing.get_origin(hint)
-    if origin in (typing.Union, types.UnionType):
-        options = [arg for arg in typing.get_args(hint) if arg is not type(None)]
-        if value is None:
-            return None
-        return _coerce(options[0], value, path)
-    if dataclasses.is_dataclass(hint):
-        return _build(hint, value, path)
-    if origin is dict:
-        if not isinstance(value, dict):
-            raise ValueError(f"{path}: expected a mapping, got {type(value).__name__}")
-        return dict(value)
-    if hint is bool:
-        if not isinstance(value, bool):
-            raise ValueError(f"{path}: expected true/false, got {value!r}")
-        return value
-    if hint is int:
-        if isinstance(value, bool) or not isinstance(value, int):
-            raise ValueError(f"{path}: expected an integer, got {value!r}")
-        return value
-    if hint is float:
-        if isinstance(value, str):  # PyYAML reads `5e-5` (no dot) as a string
-            try:
-                return float(value)
-            except ValueError:
-                raise ValueError(f"{path}: expected a number, got {value!r}") from None
-        if isinstance(value, bool) or not isinstance(value, (int, float)):
-            raise ValueError(f"{path}: expected a number, got {value!r}")
-        return float(value)
-    if hint is str:
-        if not isinstance(value, str):
-            raise ValueError(f"{path}: expected a string, got {value!r}")
-        return value
-    raise AssertionError(f"{path}: unsupported config type {hint!r}")

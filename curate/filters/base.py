@@ -7,9 +7,6 @@ recipe; a domain without settings for a check passes through it untouched.
 
 from __future__ import annotations
 
-import dataclasses
-import types
-import typing
 from collections.abc import Mapping
 from typing import Any, ClassVar
 
@@ -18,6 +15,7 @@ from datatrove.pipeline.base import PipelineStep
 
 from curate.documents import drop, dropped, sample_of
 from curate.schema import Sample
+from curate.typed_config import build_dataclass
 
 Failure = tuple[str, str]  # (reason code, human-readable detail)
 
@@ -53,65 +51,10 @@ class SampleCheck(PipelineStep):
 
 
 def settings_from_dict(cls: type, raw: Any, path: str) -> Any:
-    """Build a settings dataclass from a recipe mapping; errors name the key path (`filters.math.proof.min_chars`)."""
+    """Build a settings dataclass from a recipe mapping; errors name the key path (`filters.math.proof.min_chars`).
+
+    `None` and `true` mean "this check with its defaults" (`proof: true` in a recipe).
+    """
     if raw is None or raw is True:
         raw = {}
-    if not isinstance(raw, Mapping):
-        raise ValueError(f"{path}: expected a mapping of settings, got {type(raw).__name__}")
-    fields = {f.name: f for f in dataclasses.fields(cls)}
-    unknown = sorted(set(raw) - set(fields))
-    if unknown:
-        raise ValueError(f"{path}.{unknown[0]}: unknown setting; known: {', '.join(sorted(fields))}")
-    missing = [name for name, f in fields.items() if name not in raw
-               and f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING]
-    if missing:
-        raise ValueError(f"{path}.{missing[0]}: required")
-    hints = typing.get_type_hints(cls)
-    values = {}
-    for name, value in raw.items():
-        values[name] = _coerce(value, hints[name], f"{path}.{name}")
-    return cls(**values)
-
-
-def _coerce(value: Any, hint: Any, path: str) -> Any:
-    origin = typing.get_origin(hint)
-    if origin in (typing.Union, types.UnionType):
-        options = typing.get_args(hint)
-        if value is None and type(None) in options:
-            return None
-        errors = []
-        for option in options:
-            if option is type(None):
-                continue
-            try:
-                return _coerce(value, option, path)
-            except ValueError as e:
-                errors.append(str(e))
-        raise ValueError(errors[0])
-    if origin is dict:
-        key_type, value_type = typing.get_args(hint)
-        if not isinstance(value, Mapping):
-            raise ValueError(f"{path}: expected a mapping, got {type(value).__name__}")
-        return {_coerce(k, key_type, path): _coerce(v, value_type, f"{path}.{k}") for k, v in value.items()}
-    if origin is list:
-        (item,) = typing.get_args(hint)
-        if not isinstance(value, list):
-            raise ValueError(f"{path}: expected a list, got {type(value).__name__}")
-        return [_coerce(v, item, f"{path}[{i}]") for i, v in enumerate(value)]
-    if hint is bool:
-        if not isinstance(value, bool):
-            raise ValueError(f"{path}: expected true/false, got {value!r}")
-        return value
-    if hint is int:
-        if isinstance(value, bool) or not isinstance(value, int):
-            raise ValueError(f"{path}: expected an integer, got {value!r}")
-        return value
-    if hint is float:
-        if isinstance(value, bool) or not isinstance(value, int | float):
-            raise ValueError(f"{path}: expected a number, got {value!r}")
-        return float(value)
-    if hint is str:
-        if not isinstance(value, str):
-            raise ValueError(f"{path}: expected a string, got {value!r}")
-        return value
-    raise TypeError(f"{path}: unsupported settings type {hint}")
+    return build_dataclass(cls, raw, path, key_noun="setting")

@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import yaml
 
@@ -21,8 +21,9 @@ from curate.dedup import KEEP_POLICIES, DedupSettings
 from curate.filters import DomainFilters, parse_filters
 from curate.filters.base import settings_from_dict
 from curate.schema import DOMAINS
+from curate.typed_config import coerce
 
-EXECUTORS = ("local", "slurm", "ray")
+ExecutorKind = Literal["local", "slurm", "ray"]
 # What the packer's entry points take (packers.tokenize.tokenize_samples, packers.pack.pack_tokens).
 TOKENIZER_KEYS = ("name_or_path", "thinking", "expand_turns", "batch_size", "shard_rows", "template")
 PACK_KEYS = ("seq_len", "oversize", "rows_per_shard")
@@ -62,7 +63,7 @@ class MixSettings:
 
 @dataclass
 class ExecutorSettings:
-    kind: str = "local"
+    kind: ExecutorKind = "local"
     workers: int = 1
     options: dict[str, Any] = field(default_factory=dict)  # passed to datatrove's Slurm/Ray executor
 
@@ -191,8 +192,6 @@ def _executor(raw: Any) -> ExecutorSettings:
     raw = dict(_mapping(raw, "executor"))
     kind, workers = raw.pop("kind", "local"), raw.pop("workers", 1)
     settings = settings_from_dict(ExecutorSettings, {"kind": kind, "workers": workers}, "executor")
-    if settings.kind not in EXECUTORS:
-        raise ValueError(f"executor.kind: expected one of {', '.join(EXECUTORS)}, got {settings.kind!r}")
     if settings.workers < 1:
         raise ValueError("executor.workers: must be >= 1")
     settings.options = raw
@@ -210,12 +209,8 @@ def parse_recipe(raw: Any, base: Path, demo_root: Path | None = None) -> Recipe:
             raise ValueError(f"{key}: required")
     if not isinstance(raw["name"], str) or not raw["name"]:
         raise ValueError("name: expected a non-empty string")
-    seed = raw.get("seed", 0)
-    if isinstance(seed, bool) or not isinstance(seed, int):
-        raise ValueError(f"seed: expected an integer, got {seed!r}")
-    demo = raw.get("demo_corpus", False)
-    if not isinstance(demo, bool):
-        raise ValueError(f"demo_corpus: expected true/false, got {demo!r}")
+    seed = coerce(raw.get("seed", 0), int, "seed")
+    demo = coerce(raw.get("demo_corpus", False), bool, "demo_corpus")
     return Recipe(
         name=raw["name"], seed=seed,
         sources=_sources(raw["sources"], (demo_root or base) if demo else base),

@@ -297,3 +297,16 @@ def split_parallel_results(text: str, pending: int) -> list[tuple[str | None, st
         else:
             results.append((None, item if isinstance(item, str) else orjson.dumps(item).decode()))
     return results
+
+
+def tool_results_in_order(text: str, linker: CallLinker) -> list[Message]:
+    """The tool message(s) of one result turn from a source whose calls carry no ids (ShareGPT, typed content).
+
+    A turn answering several parallel calls may hold one result per call (`split_parallel_results`); each result
+    answers the oldest pending call unless it names one, and carries that call's function name.
+    """
+    out = []
+    for source_id, body in split_parallel_results(text, linker.pending) or [(None, text)]:
+        call_id = linker.answer(source_id, in_order=True)
+        out.append(Message(role="tool", content=body, tool_call_id=call_id, name=linker.name_of(call_id)))
+    return out

@@ -19,9 +19,9 @@ from curate.adapters.text import (
     merge_assistant_runs,
     parse_hermes_tool_calls,
     parse_tools,
-    split_parallel_results,
     split_reasoning,
     tool_call_from_dict,
+    tool_results_in_order,
 )
 from curate.schema import Message, Sample, SampleError
 
@@ -82,13 +82,7 @@ class ShareGPTAdapter(Adapter):
                      for j, c in enumerate(raw_calls)]
             return [Message(role="assistant", content="", tool_calls=linker.register(calls))]
         if role == "tool":
-            text = _unwrap_tool_response(value)
-            parts = split_parallel_results(text, linker.pending) or [(None, text)]
-            out = []
-            for source_id, body in parts:
-                call_id = linker.answer(source_id, in_order=True)
-                out.append(Message(role="tool", content=body, tool_call_id=call_id, name=linker.name_of(call_id)))
-            return out
+            return tool_results_in_order(_unwrap_tool_response(value), linker)
         if role != "assistant":
             return [Message(role=role, content=value)]
         reasoning, content = split_reasoning(value, f"{field}.value")

@@ -19,8 +19,8 @@ from curate.adapters.text import (
     loads_json,
     merge_assistant_runs,
     parse_tools,
-    split_parallel_results,
     tool_call_from_dict,
+    tool_results_in_order,
 )
 from curate.schema import Message, Sample, SampleError
 
@@ -70,12 +70,7 @@ class TypedContentAdapter(Adapter):
                 texts.append(value)
         content = "".join(texts)
         if role == "tool":
-            parts = split_parallel_results(content, linker.pending) or [(None, content)]
-            out = []
-            for source_id, body in parts:
-                call_id = linker.answer(source_id, in_order=True)
-                out.append(Message(role="tool", content=body, tool_call_id=call_id, name=linker.name_of(call_id)))
-            return out
+            return tool_results_in_order(content, linker)
         if role != "assistant":
             if reasoning:
                 raise SampleError("unsupported_content", f"{role} message carries a reasoning part", field)

@@ -9,7 +9,14 @@ from __future__ import annotations
 from typing import Any
 
 from curate.adapters.base import RecordContext
-from curate.adapters.text import canonical_role, content_text, parse_tools, split_reasoning, tool_call_from_dict
+from curate.adapters.text import (
+    CallLinker,
+    canonical_role,
+    content_text,
+    parse_tools,
+    split_reasoning,
+    tool_call_from_dict,
+)
 from curate.schema import Message, Sample, SampleError, sample_id
 
 
@@ -115,3 +122,18 @@ def openai_message(msg: Any, field: str) -> Message:
     if raw_calls:
         out.tool_calls = [tool_call_from_dict(call, f"{field}.tool_calls[{j}]") for j, call in enumerate(raw_calls)]
     return out
+
+
+def linked_openai_messages(raw: list[Any], field: str) -> list[Message]:
+    """OpenAI chat messages with each tool result linked to the call it answers (its own id when it names a
+    pending call, else the oldest pending one); calls without ids get `call_<n>`."""
+    linker = CallLinker()
+    messages = []
+    for i, msg in enumerate(raw):
+        out = openai_message(msg, f"{field}[{i}]")
+        if out.tool_calls:
+            linker.register(out.tool_calls)
+        elif out.role == "tool":
+            out.tool_call_id = linker.answer(out.tool_call_id)
+        messages.append(out)
+    return messages

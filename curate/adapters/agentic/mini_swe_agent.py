@@ -11,9 +11,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from curate.adapters.agentic.common import make_sample, openai_message, require_list
+from curate.adapters.agentic.common import linked_openai_messages, make_sample, require_list
 from curate.adapters.base import Adapter, RecordContext
-from curate.adapters.text import CallLinker
 from curate.schema import Sample
 
 OBSERVATION_PREFIX = "<returncode>"
@@ -39,16 +38,8 @@ class MiniSWEAgentAdapter(Adapter):
                    and m["content"].lstrip().startswith(OBSERVATION_PREFIX) for m in messages)
 
     def convert(self, record: dict[str, Any], ctx: RecordContext) -> Iterator[Sample]:
-        raw = require_list(record, "messages")
-        linker = CallLinker()
-        messages = []
-        for i, msg in enumerate(raw):
-            out = openai_message(msg, f"messages[{i}]")
-            if out.tool_calls:  # v2 with a tool-calling model
-                linker.register(out.tool_calls)
-            elif out.role == "tool":
-                out.tool_call_id = linker.answer(out.tool_call_id)
-            messages.append(out)
+        # v2 trajectories of a tool-calling model carry tool_calls and tool results: link them
+        messages = linked_openai_messages(require_list(record, "messages"), "messages")
         info = record.get("info") if isinstance(record.get("info"), dict) else {}
         meta = {
             "instance_id": record.get("instance_id"),

@@ -6,10 +6,12 @@ import json
 import os
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
 import pytest
 import torch
+import torch.distributed as dist
 import torch.distributed.checkpoint as dcp
 import yaml
 from safetensors.torch import load_file
@@ -109,6 +111,29 @@ def test_resume_after_kill_continues_the_same_run(packed_dir: Path, tmp_path: Pa
     assert straight_weights.keys() == resumed_weights.keys()
     for name, tensor in straight_weights.items():
         assert torch.equal(tensor, resumed_weights[name]), name
+
+
+def test_failing_step_leaves_no_prefetch_thread_and_no_process_group(packed_dir: Path, tmp_path: Path) -> None:
+    """The next step's rows are being read in the background when a step fails; both must be gone on return."""
+    class StepFailed(Exception):
+        pass
+
+    def fail_after_first(step: int) -> None:
+        raise StepFailed(step)
+
+    with pytest.raises(StepFailed):
+        train(TrainConfig.from_dict(_config(packed_dir, tmp_path / "run")), on_step_end=fail_after_first)
+    assert not [t.name for t in threading.enumerate() if t.name.startswith("ThreadPoolExecutor")]
+    assert not dist.is_initialized()
+
+
+def test_trainer_entry_point_exit_status_is_the_runs(tmp_path: Path) -> None:
+    """`python -m trainer.train` (what torchrun runs) ends without interpreter finalisation; its status still says
+    what happened: 2 and one `error:` line for a user mistake."""
+    process = subprocess.run([sys.executable, "-m", "trainer.train", str(tmp_path / "missing.yaml")],
+                             env=_subprocess_env(), capture_output=True, text=True, timeout=120, cwd=PROJECT_ROOT)
+    assert process.returncode == 2, process.stderr[-2000:]
+    assert process.stderr.strip().splitlines() == [f"error: {tmp_path / 'missing.yaml'}: no such config or recipe file"]
 
 
 @pytest.mark.slow

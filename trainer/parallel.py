@@ -7,7 +7,9 @@ world of one over an in-memory store), so tests, the demo and multi-node jobs sh
 from __future__ import annotations
 
 import os
+import sys
 from dataclasses import dataclass
+from typing import NoReturn
 
 import torch
 import torch.distributed as dist
@@ -49,9 +51,30 @@ def init_distributed() -> DistributedContext:
     return DistributedContext(dist.get_rank(), dist.get_world_size(), local_rank, device)
 
 
+def finish_collectives() -> None:
+    """The barrier that ends a successful run: when `train()` returns on any rank, every rank is past every
+    collective of the run and rank 0 has written its export, so no rank tears down under a peer's collective."""
+    dist.barrier()
+
+
 def shutdown_distributed() -> None:
+    """Destroy the process group; safe on error paths (no collective, so a dead peer cannot hang it)."""
     if dist.is_initialized():
         dist.destroy_process_group()
+
+
+def exit_without_finalizing(status: int) -> NoReturn:
+    """End a trainer process once its run is shut down and closed, skipping interpreter finalisation.
+
+    gloo's worker threads outlive `destroy_process_group()` (torch's DTensor caches keep the group alive until
+    exit), and a worker may still be dropping a finished collective's tensors, which takes the GIL. A thread that
+    takes the GIL while the interpreter finalises is unwound inside a C++ destructor: std::terminate, SIGABRT
+    ("terminate called without an active exception"), and a finished run exits as failed. No barrier can order that
+    release (gloo's barrier work itself holds the collectives still in flight), so the process must not finalise.
+    """
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(status)
 
 
 def mixed_precision_policy(config: ParallelConfig, device: torch.device) -> MixedPrecisionPolicy:

@@ -29,7 +29,14 @@ from trainer.data import MicroBatch, PackedDataset, PackedRowLoader
 from trainer.export import export_hf
 from trainer.metrics import FlopModel, MetricsLogger, StepMetrics, peak_flops
 from trainer.model import PackedCausalLM, build_causal_lm
-from trainer.parallel import DistributedContext, init_distributed, shard_model, shutdown_distributed
+from trainer.parallel import (
+    DistributedContext,
+    exit_without_finalizing,
+    finish_collectives,
+    init_distributed,
+    shard_model,
+    shutdown_distributed,
+)
 
 
 @dataclass
@@ -126,50 +133,52 @@ def train(config: TrainConfig, resume: bool = False, on_step_end: Callable[[int]
 
         result = TrainResult(final_step=start_step)
         device_peak = peak_flops(context.device)
-        prefetcher = ThreadPoolExecutor(max_workers=1)  # reads + decodes the next step's rows during this step
-        next_batches = prefetcher.submit(loader.micro_batches, start_step)
-        for step in range(start_step, total_steps):
-            step_start = time.perf_counter()
-            micro_batches = next_batches.result()
-            if step + 1 < total_steps:
-                next_batches = prefetcher.submit(loader.micro_batches, step + 1)
-            lr = config.optim.lr_at(step, total_steps)
-            outcome = train_step(model, optimizer, micro_batches, lr, config.optim.grad_clip, context)
-            completed = step + 1
-            result.losses[completed] = outcome.loss
-            result.final_step = completed
-            if context.device.type == "cuda":
-                torch.cuda.synchronize(context.device)
-            seconds = time.perf_counter() - step_start
-            flops_per_gpu = flop_model.step_flops(outcome.tokens, outcome.supervised_tokens,
-                                                  outcome.attention_cost) / context.world_size
-            logger.log(StepMetrics(
-                step=completed, loss=outcome.loss, lr=lr, grad_norm=outcome.grad_norm, tokens=outcome.tokens,
-                supervised_tokens=outcome.supervised_tokens, step_seconds=seconds,
-                tokens_per_second=outcome.tokens / seconds, tflops_per_gpu=flops_per_gpu / seconds / 1e12,
-                mfu=flops_per_gpu / seconds / device_peak if device_peak else None,
-                peak_memory_gib=torch.cuda.max_memory_allocated(context.device) / 2**30
-                if context.device.type == "cuda" else None,
-            ))
+        # The prefetcher reads + decodes the next step's rows during this step. Leaving the block joins it on every
+        # path, so no reader thread is alive when the process group or the interpreter goes away.
+        with ThreadPoolExecutor(max_workers=1) as prefetcher:
+            next_batches = prefetcher.submit(loader.micro_batches, start_step)
+            for step in range(start_step, total_steps):
+                step_start = time.perf_counter()
+                micro_batches = next_batches.result()
+                if step + 1 < total_steps:
+                    next_batches = prefetcher.submit(loader.micro_batches, step + 1)
+                lr = config.optim.lr_at(step, total_steps)
+                outcome = train_step(model, optimizer, micro_batches, lr, config.optim.grad_clip, context)
+                completed = step + 1
+                result.losses[completed] = outcome.loss
+                result.final_step = completed
+                if context.device.type == "cuda":
+                    torch.cuda.synchronize(context.device)
+                seconds = time.perf_counter() - step_start
+                flops_per_gpu = flop_model.step_flops(outcome.tokens, outcome.supervised_tokens,
+                                                      outcome.attention_cost) / context.world_size
+                logger.log(StepMetrics(
+                    step=completed, loss=outcome.loss, lr=lr, grad_norm=outcome.grad_norm, tokens=outcome.tokens,
+                    supervised_tokens=outcome.supervised_tokens, step_seconds=seconds,
+                    tokens_per_second=outcome.tokens / seconds, tflops_per_gpu=flops_per_gpu / seconds / 1e12,
+                    mfu=flops_per_gpu / seconds / device_peak if device_peak else None,
+                    peak_memory_gib=torch.cuda.max_memory_allocated(context.device) / 2**30
+                    if context.device.type == "cuda" else None,
+                ))
 
-            interval = config.checkpoint.interval
-            if completed == total_steps or (interval and completed % interval == 0):
-                trainer_state = {"step": completed, "total_steps": total_steps, "lr": lr,
-                                 "data": loader.state_dict(completed)}
-                save_checkpoint(checkpoint_dir(output_dir, completed), model, optimizer, trainer_state, context)
-            export_interval = config.checkpoint.export_interval
-            if export_interval and completed % export_interval == 0 and completed < total_steps:
-                export_hf(model, output_dir / "exports" / f"step-{completed:08d}", config.checkpoint.export_dtype,
-                          context, config.model.tokenizer_source)
-            if on_step_end is not None:
-                on_step_end(completed)
+                interval = config.checkpoint.interval
+                if completed == total_steps or (interval and completed % interval == 0):
+                    trainer_state = {"step": completed, "total_steps": total_steps, "lr": lr,
+                                     "data": loader.state_dict(completed)}
+                    save_checkpoint(checkpoint_dir(output_dir, completed), model, optimizer, trainer_state, context)
+                export_interval = config.checkpoint.export_interval
+                if export_interval and completed % export_interval == 0 and completed < total_steps:
+                    export_hf(model, output_dir / "exports" / f"step-{completed:08d}", config.checkpoint.export_dtype,
+                              context, config.model.tokenizer_source)
+                if on_step_end is not None:
+                    on_step_end(completed)
 
-        prefetcher.shutdown()
         if config.checkpoint.export:
             result.export_dir = export_hf(model, output_dir / "export", config.checkpoint.export_dtype, context,
                                           config.model.tokenizer_source)
             if result.export_dir is not None:
                 logger.info(f"exported HF model to {result.export_dir}")
+        finish_collectives()  # shutdown order: background work joined → barrier → process group destroyed (finally)
         return result
     finally:
         logger.close()
@@ -177,8 +186,8 @@ def train(config: TrainConfig, resume: bool = False, on_step_end: Callable[[int]
             shutdown_distributed()
 
 
-def main(argv: list[str] | None = None) -> None:
-    """Entry point for `python -m trainer.train` and `torchrun ... -m trainer.train`."""
+def main(argv: list[str] | None = None) -> int:
+    """Entry point for `python -m trainer.train` and `torchrun ... -m trainer.train`; returns the exit status."""
     from trainer.launch import load_train_config
 
     parser = argparse.ArgumentParser(prog="trainer.train", description=__doc__.split("\n\n")[0])
@@ -194,8 +203,9 @@ def main(argv: list[str] | None = None) -> None:
         train(config, resume=args.resume)
     except ValueError as error:  # a user mistake: one line per rank, not a traceback per rank
         print(f"error: {error}", file=sys.stderr)
-        raise SystemExit(2) from None
+        return 2
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    exit_without_finalizing(main())  # train() has joined its threads, closed its files and destroyed the group

@@ -98,7 +98,10 @@ def train_step(model: PackedCausalLM, optimizer: torch.optim.Optimizer, micro_ba
 
 
 def train(config: TrainConfig, resume: bool = False, on_step_end: Callable[[int], None] | None = None) -> TrainResult:
-    """Run (or continue, with `resume`) the configured training; `on_step_end(step)` runs after each step's saves."""
+    """Run (or continue, with `resume`) the configured training; `on_step_end(step)` runs after each step's saves.
+
+    Returns on a rank only once every rank is done (rank 0's export is on disk); on every path the row prefetcher is
+    joined and a process group this call created is destroyed before it returns or raises."""
     output_dir = config.output_path
     if not resume and latest_checkpoint(output_dir) is not None:
         raise ValueError(f"{output_dir} already holds checkpoints of a run: pass --resume to continue it, or choose "

@@ -1,11 +1,13 @@
 """Per-step metrics: loss, lr, grad norm, throughput and (on GPU) MFU from the real document lengths.
 
-Model FLOPs of a step = 6 × active body parameters × tokens (matmuls, forward + backward; MoE experts count
-                        at experts-per-token / experts, trainer/moe.py)
+Model FLOPs of a step = 6 × active body parameters × tokens (matmuls, forward + backward; a routed-experts module
+                        counts top_k / num_experts of its parameters, trainer.moe.active_body_params)
                       + 6 × attention layers × heads × head_dim × Σ len²   (causal attention over each document)
                       + 6 × hidden × vocab × supervised tokens             (the LM head only runs where a loss is)
+                      + SSD scan FLOPs per token × tokens                  (Mamba-2 layers, see `ssd_scan_flops`)
 Σ len² comes from the packed documents, not L² of the row: rows of equal tokens differ many-fold in attention work.
-Mamba/SSM mixers are counted by their parameters only (the scan is linear in length and small next to the matmuls).
+Counting every routed expert instead would overstate an MoE model's MFU by total / active parameters (~9x for
+Nemotron-3-Nano: 128 experts, 6 per token).
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from pathlib import Path
 import torch
 from rich.console import Console
 
+from trainer.hybrid import mamba_mixers
 from trainer.moe import active_body_params
 
 PEAK_BF16_FLOPS = {"H200": 989e12, "H100": 989e12, "B200": 2250e12, "A100": 312e12, "L40S": 362e12}
@@ -33,13 +36,27 @@ def peak_flops(device: torch.device) -> float | None:
     return next((flops for key, flops in PEAK_BF16_FLOPS.items() if key in name), None)
 
 
+def ssd_scan_flops(num_heads: int, head_dim: int, state_size: int, groups: int, chunk_size: int) -> float:
+    """Training FLOPs per token of one Mamba-2 layer's chunked SSD scan (what its parameter count misses).
+
+    Per token, forward, with Q = chunk_size, N = state_size, P = head_dim, G = groups, H = heads:
+      intra-chunk scores C·Bᵀ over the causal half of its chunk, per group:      G · Q · N
+      those scores (decay-masked) times X, per head:                              H · Q · P
+      chunk state Bᵀ·X and the state's output C·state, per head:                  H · 4 · N · P
+    and the backward pass twice the forward: 3 · (G·Q·N + H·(Q·P + 4·N·P)). The inter-chunk state recurrence
+    (chunks × H·N·P per row) and the depthwise conv are small next to these and not counted.
+    """
+    return 3.0 * (groups * chunk_size * state_size + num_heads * (chunk_size * head_dim + 4 * state_size * head_dim))
+
+
 @dataclass(frozen=True)
 class FlopModel:
-    body_params: int
+    body_params: int  # active ones: routed experts at top_k / num_experts
     attention_layers: int
     attention_width: int  # heads × head_dim
     hidden: int
     vocab: int
+    ssd_flops_per_token: float = 0.0  # all Mamba-2 layers together
 
     @classmethod
     def of(cls, causal_lm: torch.nn.Module) -> FlopModel:
@@ -47,11 +64,19 @@ class FlopModel:
         body = active_body_params(causal_lm)
         attention_layers = sum(1 for m in causal_lm.modules() if type(m).__name__.endswith("Attention"))
         head_dim = getattr(config, "head_dim", None) or config.hidden_size // config.num_attention_heads
+        ssd = sum(ssd_scan_flops(mixer.num_heads, mixer.head_dim, mixer.ssm_state_size, mixer.n_groups,
+                                 mixer.chunk_size) for _, mixer in mamba_mixers(causal_lm))
         return cls(body, attention_layers, config.num_attention_heads * head_dim, config.hidden_size,
-                   config.vocab_size)
+                   config.vocab_size, ssd)
+
+    @property
+    def matmul_flops_per_token(self) -> float:
+        """Forward + backward FLOPs of the body's weight matmuls for one token."""
+        return 6.0 * self.body_params
 
     def step_flops(self, tokens: int, supervised_tokens: int, attention_cost: float) -> float:
-        return (6.0 * self.body_params * tokens + 6.0 * self.attention_layers * self.attention_width * attention_cost
+        return ((self.matmul_flops_per_token + self.ssd_flops_per_token) * tokens
+                + 6.0 * self.attention_layers * self.attention_width * attention_cost
                 + 6.0 * self.hidden * self.vocab * supervised_tokens)
 
 

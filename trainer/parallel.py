@@ -1,5 +1,8 @@
 """Process group and FSDP2 sharding: one `fully_shard` per decoder block, then the root.
 
+Under bf16 mixed precision, modules the model keeps in fp32 (`_keep_in_fp32_modules(_strict)`, e.g. Nemotron-H's
+MoE router `gate.weight`) get their own `fully_shard` with an fp32 policy first, so FSDP does not hand them bf16.
+
 Works the same under `torchrun` (env:// rendezvous, any number of nodes) and as a plain single process (a
 world of one over an in-memory store), so tests, the demo and multi-node jobs share one code path.
 """
@@ -7,6 +10,7 @@ world of one over an in-memory store), so tests, the demo and multi-node jobs sh
 from __future__ import annotations
 
 import os
+import re
 import sys
 from dataclasses import dataclass
 from typing import NoReturn
@@ -101,6 +105,11 @@ def shard_model(model: PackedCausalLM, config: ParallelConfig, context: Distribu
         blocks = [m for m in model.modules() if type(m).__name__ == "CheckpointWrapper"]
     policy = mixed_precision_policy(config, context.device)
     mesh = init_device_mesh(context.device.type, (context.world_size,))
+    if policy.param_dtype != torch.float32:
+        fp32_policy = MixedPrecisionPolicy(param_dtype=torch.float32, reduce_dtype=torch.float32)
+        for module in keep_in_fp32_modules(model.causal_lm):
+            assert all(module is not block for block in blocks), "an fp32 module must sit inside a block"
+            fully_shard(module, mesh=mesh, mp_policy=fp32_policy)
     for block in blocks:
         fully_shard(block, mesh=mesh, mp_policy=policy)
     fully_shard(model, mesh=mesh, mp_policy=policy)
@@ -112,6 +121,18 @@ def shard_model(model: PackedCausalLM, config: ParallelConfig, context: Distribu
         for buffer in model.buffers():
             dist.broadcast(buffer, src=0)
     return model
+
+
+def keep_in_fp32_modules(causal_lm: nn.Module) -> list[nn.Module]:
+    """The modules owning parameters that the model class keeps in fp32 even in bf16 (transformers'
+    `_keep_in_fp32_modules` and `_keep_in_fp32_modules_strict`: dotted name fragments such as "gate.weight")."""
+    fragments = set(getattr(causal_lm, "_keep_in_fp32_modules", None) or ()) | set(
+        getattr(causal_lm, "_keep_in_fp32_modules_strict", None) or ())
+    if not fragments:
+        return []
+    pattern = re.compile("|".join(rf"(^|\.){re.escape(fragment)}($|\.)" for fragment in sorted(fragments)))
+    owners = {name.rpartition(".")[0] for name, _ in causal_lm.named_parameters() if pattern.search(name)}
+    return [module for name, module in causal_lm.named_modules() if name in owners]
 
 
 def _wrap_blocks_for_checkpointing(model: nn.Module, blocks: list[nn.Module]) -> None:

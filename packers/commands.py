@@ -7,10 +7,19 @@ from typing import Annotated, Any
 
 import typer
 
+TokenizerOption = Annotated[str | None, typer.Option(
+    help="Tokenizer path or hub id (default: the embedded Nemotron-template tokenizer).")]
+ThinkingOption = Annotated[bool | None, typer.Option(
+    "--thinking/--no-thinking", help="Thinking mode for every sample (default: per sample meta).")]
+ExpandTurnsOption = Annotated[bool, typer.Option(
+    help="One document per user-delimited segment where truncation would drop reasoning.")]
+WorkersOption = Annotated[int | None, typer.Option(help="Tokenizer processes (default: this one).")]
+
 
 def register(app: typer.Typer) -> None:
     """Add this area's commands to the app."""
     _register_render(app)
+    _register_tokenize(app)
     _register_pack(app)
     _register_stats(app)
 
@@ -23,12 +32,9 @@ def _register_render(app: typer.Typer) -> None:
         sample_id: Annotated[str | None, typer.Option("--id", help="Show only the sample with this id.")] = None,
         limit: Annotated[int, typer.Option(help="How many samples to show.")] = 1,
         jsonl: Annotated[bool, typer.Option("--jsonl", help="Emit {id, text, token_ids, loss_mask} per line.")] = False,
-        tokenizer: Annotated[str | None, typer.Option(
-            help="Tokenizer path or hub id (default: the embedded Nemotron-template tokenizer).")] = None,
-        thinking: Annotated[bool | None, typer.Option(
-            "--thinking/--no-thinking", help="Thinking mode for every sample (default: per sample meta).")] = None,
-        expand_turns: Annotated[bool, typer.Option(
-            help="One document per user-delimited segment where truncation would drop reasoning.")] = False,
+        tokenizer: TokenizerOption = None,
+        thinking: ThinkingOption = None,
+        expand_turns: ExpandTurnsOption = False,
     ) -> None:
         """Show samples exactly as the model sees them, trained (loss-masked-in) tokens highlighted."""
         import json
@@ -82,26 +88,72 @@ def _highlighted(text: str, offsets: list[tuple[int, int]], mask: Any) -> Any:
     return view
 
 
+
+
+def _holds_samples(path: Path) -> bool:
+    """True for canonical sample shards (a run dir, samples folder or file), False for token shards."""
+    import pyarrow.parquet as pq
+
+    from curate.sample_io import sample_files
+
+    try:
+        first = sample_files(path)[0]
+    except FileNotFoundError:
+        return False
+    return "messages" in pq.read_schema(first).names
+
+
+def _register_tokenize(app: typer.Typer) -> None:
+    @app.command("tokenize")
+    def tokenize(
+        samples: Annotated[Path, typer.Argument(
+            help="Canonical samples: a run dir, a samples folder or one .parquet.")],
+        out: Annotated[Path, typer.Option(help="Output folder: tokens-*.parquet and tokenize.json.")],
+        tokenizer: TokenizerOption = None,
+        thinking: ThinkingOption = None,
+        expand_turns: ExpandTurnsOption = False,
+        workers: WorkersOption = None,
+    ) -> None:
+        """Render samples with the chat template and tokenize them with assistant-only loss masks."""
+        from packers.tokenize import tokenize_samples
+
+        try:
+            stats = tokenize_samples(samples, out, tokenizer, thinking, expand_turns, workers)
+        except (ValueError, FileNotFoundError) as e:
+            typer.echo(f"error: {e}", err=True)
+            raise typer.Exit(1) from e
+        typer.echo(f"{stats['documents']} documents, {stats['tokens']:,} tokens ({stats['trained_tokens']:,} trained) "
+                   f"from {stats['samples']} samples -> {out}")
+
+
 def _register_pack(app: typer.Typer) -> None:
     @app.command("pack")
     def pack(
-        tokens_dir: Annotated[
-            Path, typer.Argument(help="Token shards: a folder of *.parquet, or a run dir with tokens/.")
-        ],
+        inputs: Annotated[Path, typer.Argument(
+            help="Canonical samples (tokenized first, into OUT/tokens) or token shards from `cascade tokenize`.")],
         out: Annotated[Path, typer.Option(help="Output folder: packed/*.parquet, manifest.json, pack_stats.json.")],
         seq_len: Annotated[int, typer.Option(help="Tokens per packed row (its capacity).")] = 262144,
         seed: Annotated[int, typer.Option(help="Seed of the row shuffle.")] = 0,
         oversize: Annotated[str, typer.Option(help="Samples longer than seq-len: drop | truncate | error.")] = "drop",
         rows_per_shard: Annotated[int, typer.Option(help="Packed rows per output Parquet shard.")] = 32,
+        tokenizer: TokenizerOption = None,
+        thinking: ThinkingOption = None,
+        expand_turns: ExpandTurnsOption = False,
+        workers: WorkersOption = None,
     ) -> None:
-        """Pack token shards into rows of ≤ seq-len tokens (best-fit-decreasing over the whole mix)."""
+        """Pack samples into rows of ≤ seq-len tokens (best-fit-decreasing over the whole mix)."""
         from rich.console import Console
 
         from packers.pack import pack_tokens
         from packers.stats import render_stats
+        from packers.tokenize import tokenize_samples
 
         console = Console()
         try:
+            tokens_dir = inputs
+            if _holds_samples(inputs):
+                tokens_dir = out / "tokens"
+                tokenize_samples(inputs, tokens_dir, tokenizer, thinking, expand_turns, workers)
             stats = pack_tokens(
                 tokens_dir, out, seq_len=seq_len, seed=seed, oversize=oversize, rows_per_shard=rows_per_shard
             )

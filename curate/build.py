@@ -205,7 +205,7 @@ class Build:
     def filter(self, stage_dir: Path) -> dict[str, Any]:
         files = self.ingest_files()
         needs_tokens = any(c.get("length") is not None and c["length"].max_tokens for c in self.recipe.filters.values())
-        counter = TemplateTokenCounter(self.recipe.tokenizer.get("name_or_path"), self.recipe.tokenizer.get(
+        counter = TemplateTokenCounter(recipe_tokenizer(self.recipe), self.recipe.tokenizer.get(
             "thinking")) if needs_tokens else None
         steps = [SampleShardReader(files), *build_filter_steps(self.recipe.filters, count_tokens=counter),
                  StageWriter(stage_dir)]
@@ -412,6 +412,15 @@ def run_build(recipe_path: str | Path, out_dir: str | Path, workers: int | None 
     return final
 
 
+def recipe_tokenizer(recipe: Recipe) -> str | None:
+    """The tokenizer the mix is tokenized with: `tokenizer.name_or_path`, else the model it will train
+    (`train.model.tokenizer`, then `train.model.name_or_path`), else None (the embedded one), so rows of a recipe
+    that names only its model are never tokenized for another vocabulary."""
+    model = (recipe.train or {}).get("model")
+    model = model if isinstance(model, dict) else {}
+    return recipe.tokenizer.get("name_or_path") or model.get("tokenizer") or model.get("name_or_path")
+
+
 def tokenize_and_pack(recipe: Recipe, mix_dir: Path, out: Path, progress: Progress) -> Path:
     """Render + tokenize the mix (packers.tokenize) and pack it into `OUT/packed/` (packers.pack) when the recipe
     has a `pack:` section; otherwise the mix folder is the build's output. Skipped when already done."""
@@ -425,8 +434,8 @@ def tokenize_and_pack(recipe: Recipe, mix_dir: Path, out: Path, progress: Progre
     settings.pop("template", None)  # the template follows the tokenizer (packers.template); kept for readers
     if not done.is_file():
         progress("tokenize", "running")
-        stats = tokenize_samples(mix_dir / "samples", tokens_dir, tokenizer=settings.pop("name_or_path", None),
-                                 **settings)
+        settings.pop("name_or_path", None)
+        stats = tokenize_samples(mix_dir / "samples", tokens_dir, tokenizer=recipe_tokenizer(recipe), **settings)
         done.write_text(f"{stats['documents']}\n")
     progress("tokenize", "done")
     if not (out / "packed" / ".done").is_file():

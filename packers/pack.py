@@ -110,6 +110,7 @@ def pack_tokens(
     num_shards = -(-plan.num_rows // rows_per_shard)
     row_tokens = plan.row_tokens()
     shard_entries = []
+    max_token_id = -1
     spill_dir = Path(tempfile.mkdtemp(prefix="spill-", dir=out))
     try:
         _spill(files, first_index, plan, rows_per_shard, batch_rows, spill_buffer_bytes, spill_dir)
@@ -118,6 +119,7 @@ def pack_tokens(
             table = _assemble_shard(spill_dir / f"{shard:05d}.arrows", plan, rows, row_tokens[rows.start : rows.stop])
             path = packed_dir / f"part-{shard:05d}.parquet"
             pq.write_table(table, path, compression="zstd", use_dictionary=False, row_group_size=8)
+            max_token_id = max(max_token_id, pc.max(pc.list_flatten(table.column("input_ids"))).as_py())
             shard_entries.append(
                 {
                     "path": path.relative_to(out).as_posix(),
@@ -136,6 +138,7 @@ def pack_tokens(
         "seed": seed,
         "oversize": oversize,
         "rows_per_shard": rows_per_shard,
+        "tokenizer": token_dir_tokenizer(files[0].parent),
         "inputs": [
             {"path": Path(os.path.relpath(f.resolve(), out.resolve())).as_posix(), "samples": int(count)}
             for f, count in zip(files, np.diff(first_index), strict=True)
@@ -152,12 +155,22 @@ def pack_tokens(
             "oversize_tokens_removed": plan.oversize_tokens_removed,
             "oversize_dropped_samples": plan.oversize_samples if oversize == "drop" else 0,
             "empty_samples": plan.empty_samples,
+            "max_token_id": max_token_id,  # the trainer checks it against the model's vocabulary
         },
     }
     (out / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n")
     stats = compute_stats(out)
     (out / "pack_stats.json").write_text(json.dumps(stats, indent=2) + "\n")
     return stats
+
+
+def token_dir_tokenizer(token_dir: Path) -> dict | None:
+    """The tokenizer record (name_or_path, vocab_size, sha256) of the tokenize run that wrote `token_dir`, if any."""
+    record_path = token_dir / "tokenize.json"
+    if not record_path.is_file():
+        return None
+    record = json.loads(record_path.read_text()).get("tokenizer")
+    return record if isinstance(record, dict) else None  # older runs recorded the name only
 
 
 def _raise_oversize(files: list[Path], first_index: np.ndarray, lengths: np.ndarray, seq_len: int) -> None:

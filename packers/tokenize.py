@@ -8,6 +8,7 @@ inputs give identical shards. The packer reads exactly TOKEN_SCHEMA.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 from collections import deque
@@ -172,10 +173,18 @@ def tokenize_samples(
         writer.close()
     result = {
         "samples": counting.count, **stats, "shards": [str(p) for p in writer.paths],
-        "tokenizer": tokenizer_name(loaded), "thinking": thinking, "expand_turns": expand_turns,
+        "tokenizer": tokenizer_record(loaded), "thinking": thinking, "expand_turns": expand_turns,
     }
     (out / "tokenize.json").write_text(json.dumps(result, indent=2))
     return result
+
+
+def tokenizer_record(tokenizer: Any) -> dict[str, Any]:
+    """What the token ids mean: the tokenizer's name, its size (ids lie below it) and a hash of its Rust
+    serialization, so the trainer can refuse rows tokenized for another model (names alone may differ or collide)."""
+    serialized = tokenizer.backend_tokenizer.to_str().encode()
+    return {"name_or_path": tokenizer_name(tokenizer), "vocab_size": len(tokenizer),
+            "sha256": hashlib.sha256(serialized).hexdigest()}
 
 
 def _encoded(batches: Iterator[list[Sample]], loaded: Any, spec: Any, thinking: bool | None,

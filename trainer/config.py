@@ -147,6 +147,10 @@ class ParallelConfig:
     activation_checkpointing: bool = True
     mixed_precision: str = "auto"
     loss_chunk_tokens: int = 4096  # LM head + CE run over this many supervised tokens at a time
+    # Reduce-scatter gradients once per step (after the last micro batch) instead of after every micro batch: less
+    # communication, but each rank holds the unsharded gradients of the whole model meanwhile (param dtype, so bf16
+    # accumulation under mixed precision). Set false when those do not fit.
+    defer_grad_sync: bool = True
 
     def validate(self, path: str) -> None:
         if self.mixed_precision not in ("auto", "bf16", "fp32"):

@@ -9,11 +9,14 @@ time). Resuming therefore needs only the step number, plus a fingerprint that th
 from __future__ import annotations
 
 import hashlib
+import json
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 import torch
 
@@ -32,6 +35,17 @@ def packed_shard_files(packed_dir: str | Path) -> list[Path]:
     return files
 
 
+def packed_manifest(packed_dir: str | Path) -> dict[str, Any] | None:
+    """The pack (or build) manifest.json beside the packed shards: `DIR/manifest.json` for `DIR/packed/`."""
+    root = Path(packed_dir)
+    candidates = [root / "manifest.json"] + ([root.parent / "manifest.json"] if root.name == "packed" else [])
+    for path in candidates:
+        if path.is_file():
+            manifest = json.loads(path.read_text())
+            return manifest if isinstance(manifest, dict) else None
+    return None
+
+
 @dataclass(frozen=True)
 class RowLocation:
     file_index: int
@@ -43,7 +57,9 @@ class PackedDataset:
     """Index of every packed row: where it lives, its token count and attention cost (reads seq_lengths only)."""
 
     def __init__(self, packed_dir: str | Path) -> None:
+        self.packed_dir = Path(packed_dir)
         self.files = packed_shard_files(packed_dir)
+        self.manifest = packed_manifest(packed_dir) or {}
         self.locations: list[RowLocation] = []
         tokens, costs = [], []
         for file_index, path in enumerate(self.files):
@@ -73,6 +89,24 @@ class PackedDataset:
         digest.update(self.tokens_R.tobytes())
         return digest.hexdigest()[:16]
 
+    @property
+    def tokenizer(self) -> dict[str, Any] | None:
+        """The manifest's record of the tokenizer the rows were made with (name_or_path, vocab_size, sha256)."""
+        record = self.manifest.get("tokenizer")
+        return record if isinstance(record, dict) else None
+
+    def max_token_id(self) -> int:
+        """Upper bound of the rows' token ids: the pack's recorded maximum, else its tokenizer's size − 1, else a
+        scan of the input_ids column of every shard (once, at startup)."""
+        recorded = self.manifest.get("totals", {}).get("max_token_id")
+        if recorded is not None:
+            return int(recorded)
+        if self.tokenizer is not None and self.tokenizer.get("vocab_size"):
+            return int(self.tokenizer["vocab_size"]) - 1
+        scanned = (pc.max(pc.list_flatten(pq.read_table(path, columns=["input_ids"]).column("input_ids"))).as_py()
+                   for path in self.files)
+        return max((m for m in scanned if m is not None), default=-1)
+
     def read_row(self, index: int) -> dict[str, np.ndarray]:
         """One row's columns as int64 arrays (straight from Arrow buffers: a 256K-token row is never a list)."""
         location = self.locations[index]
@@ -87,6 +121,28 @@ class PackedDataset:
             raise ValueError(f"{self.files[location.file_index]}: row {location.row_in_group} of row group "
                              f"{location.row_group}: input_ids, labels and sum(seq_lengths) differ in length")
         return row
+
+
+def check_tokenizer_matches_model(dataset: PackedDataset, model_vocab_size: int, model_tokenizer: Any = None,
+                                  tokenizer_source: str | None = None) -> None:
+    """Refuse rows made for another model: an id ≥ the embedding size would fail (or index garbage) mid-run, and a
+    different tokenizer of the same size would train silently on the wrong token meanings."""
+    max_token_id = dataset.max_token_id()
+    if max_token_id >= model_vocab_size:
+        made_with = f" (tokenized with {dataset.tokenizer['name_or_path']!r})" if dataset.tokenizer else ""
+        raise ValueError(f"{dataset.packed_dir}: packed rows hold token id {max_token_id}{made_with}, but the "
+                         f"model's vocabulary has {model_vocab_size} entries (train.model); tokenize with the model's "
+                         "tokenizer")
+    if model_tokenizer is None or dataset.tokenizer is None or "sha256" not in dataset.tokenizer:
+        return
+    from packers.tokenize import tokenizer_record
+
+    model_record = tokenizer_record(model_tokenizer)
+    if model_record["sha256"] != dataset.tokenizer["sha256"]:
+        raise ValueError(f"{dataset.packed_dir}: packed rows were tokenized with {dataset.tokenizer['name_or_path']!r} "
+                         f"(vocab {dataset.tokenizer.get('vocab_size')}, sha256 {dataset.tokenizer['sha256'][:12]}), "
+                         f"but the model's tokenizer is {tokenizer_source!r} (vocab {model_record['vocab_size']}, "
+                         f"sha256 {model_record['sha256'][:12]}); re-tokenize with it or set train.model.tokenizer")
 
 
 @dataclass
@@ -182,12 +238,13 @@ class PackedRowLoader:
         return [make_micro_batch([self.dataset.read_row(r) for r in rows[i:i + self.micro_rows]])
                 for i in range(0, len(rows), self.micro_rows)]
 
-    def state_dict(self, step: int) -> dict[str, int | str]:
-        return {"step": step, "seed": self.seed, "rows": len(self.dataset), "fingerprint": self.dataset.fingerprint()}
+    def state_dict(self) -> dict[str, int | str]:
+        """What the schedule depends on besides the step (saved in the checkpoint, compared on resume)."""
+        return {"seed": self.seed, "rows": len(self.dataset), "fingerprint": self.dataset.fingerprint()}
 
     def check_resume(self, state: dict[str, int | str]) -> None:
         """Refuse to resume on different data or a different shuffle: the loss curve would silently change."""
-        expected = self.state_dict(int(state["step"]))
+        expected = self.state_dict()
         for key in ("seed", "rows", "fingerprint"):
             if state[key] != expected[key]:
                 raise ValueError(f"cannot resume: data {key} was {state[key]!r} at checkpoint time, now "

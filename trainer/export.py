@@ -9,6 +9,7 @@ from __future__ import annotations
 import copy
 import json
 from pathlib import Path
+from typing import Any
 
 import torch
 from safetensors.torch import save_file
@@ -23,10 +24,21 @@ MAX_SHARD_BYTES = 5 * 1024**3
 WRAPPER_PREFIX = "causal_lm."
 
 
+def load_export_tokenizer(tokenizer_source: str | None, trust_remote_code: bool = False) -> Any:
+    """The tokenizer to save beside the export (a hub id or local path), loaded before training starts: failing at
+    export time would leave rank 0 raising while the other ranks wait at the final barrier."""
+    if tokenizer_source is None:
+        return None
+    try:
+        return AutoTokenizer.from_pretrained(tokenizer_source, trust_remote_code=trust_remote_code)
+    except (OSError, ValueError) as error:
+        raise ValueError(f"train.model: cannot load tokenizer {tokenizer_source!r}: {error}") from error
+
+
 def export_hf(model: PackedCausalLM, out_dir: Path, dtype_name: str, context: DistributedContext,
-              tokenizer_source: str | None = None) -> Path | None:
-    """Collective: every rank must call it; rank 0 writes `out_dir` (with the tokenizer of `tokenizer_source`, a
-    hub id or local path, when given) and returns it, the others return None."""
+              tokenizer: Any = None) -> Path | None:
+    """Collective: every rank must call it; rank 0 writes `out_dir` (with `tokenizer`, from `load_export_tokenizer`,
+    when given) and returns it, the others return None."""
     full_state = get_model_state_dict(model, options=StateDictOptions(full_state_dict=True, cpu_offload=True))
     if not context.is_main:
         return None
@@ -46,8 +58,8 @@ def export_hf(model: PackedCausalLM, out_dir: Path, dtype_name: str, context: Di
     generation_config = getattr(model.causal_lm, "generation_config", None)
     if generation_config is not None:
         generation_config.save_pretrained(out_dir)
-    if tokenizer_source is not None:
-        AutoTokenizer.from_pretrained(tokenizer_source).save_pretrained(out_dir)
+    if tokenizer is not None:
+        tokenizer.save_pretrained(out_dir)
     return out_dir
 
 

@@ -21,12 +21,20 @@ from pathlib import Path
 
 import torch
 import torch.distributed as dist
+from torch.distributed.fsdp import FSDPModule
 from torch.distributed.tensor import DTensor
 
-from trainer.checkpoint import checkpoint_dir, latest_checkpoint, load_checkpoint, save_checkpoint
+from trainer.checkpoint import (
+    check_resume_settings,
+    checkpoint_dir,
+    latest_checkpoint,
+    load_checkpoint,
+    run_settings,
+    save_checkpoint,
+)
 from trainer.config import OptimConfig, TrainConfig
-from trainer.data import MicroBatch, PackedDataset, PackedRowLoader
-from trainer.export import export_hf
+from trainer.data import MicroBatch, PackedDataset, PackedRowLoader, check_tokenizer_matches_model
+from trainer.export import export_hf, load_export_tokenizer
 from trainer.metrics import FlopModel, MetricsLogger, StepMetrics, peak_flops
 from trainer.model import PackedCausalLM, build_causal_lm
 from trainer.parallel import (
@@ -74,8 +82,9 @@ class StepOutcome:
 
 
 def train_step(model: PackedCausalLM, optimizer: torch.optim.Optimizer, micro_batches: list[MicroBatch], lr: float,
-               grad_clip: float, context: DistributedContext) -> StepOutcome:
-    """One optimizer step over this rank's micro batches (gradient accumulation), normalised globally."""
+               grad_clip: float, context: DistributedContext, defer_grad_sync: bool = True) -> StepOutcome:
+    """One optimizer step over this rank's micro batches (gradient accumulation), normalised globally; with
+    `defer_grad_sync` an FSDP model reduce-scatters the summed gradients once, after the last micro batch."""
     totals = torch.tensor([sum(mb.num_supervised for mb in micro_batches), sum(mb.num_tokens for mb in micro_batches),
                            sum(mb.attention_cost for mb in micro_batches)], dtype=torch.float64, device=context.device)
     dist.all_reduce(totals)
@@ -83,7 +92,9 @@ def train_step(model: PackedCausalLM, optimizer: torch.optim.Optimizer, micro_ba
     backward_scale = context.world_size / max(global_supervised, 1.0)  # FSDP averages gradients over ranks
 
     loss_sum = torch.zeros((), dtype=torch.float32, device=context.device)
-    for micro_batch in micro_batches:
+    for index, micro_batch in enumerate(micro_batches):
+        if defer_grad_sync and isinstance(model, FSDPModule):
+            model.set_requires_gradient_sync(index == len(micro_batches) - 1)
         micro_loss_sum = model(**micro_batch.model_inputs(context.device))
         (micro_loss_sum * backward_scale).backward()
         loss_sum += micro_loss_sum.detach()
@@ -114,7 +125,10 @@ def train(config: TrainConfig, resume: bool = False, on_step_end: Callable[[int]
         loader = PackedRowLoader(dataset, config.batch, context.rank, context.world_size, config.seed,
                                  config.data.balance_attention)
         total_steps = config.batch.total_steps(len(dataset))
+        tokenizer = load_export_tokenizer(config.model.tokenizer_source, config.model.trust_remote_code)
         causal_lm = build_causal_lm(config.model, config.seed, on_meta=not context.is_main)
+        check_tokenizer_matches_model(dataset, causal_lm.get_input_embeddings().num_embeddings, tokenizer,
+                                      config.model.tokenizer_source)
         flop_model = FlopModel.of(causal_lm)
         model = shard_model(PackedCausalLM(causal_lm, config.parallel.loss_chunk_tokens), config.parallel, context)
         optimizer = build_optimizer(model, config.optim)
@@ -123,6 +137,7 @@ def train(config: TrainConfig, resume: bool = False, on_step_end: Callable[[int]
         checkpoint = latest_checkpoint(output_dir) if resume else None
         if checkpoint is not None:
             state = load_checkpoint(checkpoint, model, optimizer, context)
+            check_resume_settings(checkpoint, state["settings"], run_settings(config, total_steps))
             loader.check_resume(state["data"])
             start_step = int(state["step"])
             logger.info(f"resumed from {checkpoint} at step {start_step}")
@@ -146,7 +161,8 @@ def train(config: TrainConfig, resume: bool = False, on_step_end: Callable[[int]
                 if step + 1 < total_steps:
                     next_batches = prefetcher.submit(loader.micro_batches, step + 1)
                 lr = config.optim.lr_at(step, total_steps)
-                outcome = train_step(model, optimizer, micro_batches, lr, config.optim.grad_clip, context)
+                outcome = train_step(model, optimizer, micro_batches, lr, config.optim.grad_clip, context,
+                                     config.parallel.defer_grad_sync)
                 completed = step + 1
                 result.losses[completed] = outcome.loss
                 result.final_step = completed
@@ -166,19 +182,19 @@ def train(config: TrainConfig, resume: bool = False, on_step_end: Callable[[int]
 
                 interval = config.checkpoint.interval
                 if completed == total_steps or (interval and completed % interval == 0):
-                    trainer_state = {"step": completed, "total_steps": total_steps, "lr": lr,
-                                     "data": loader.state_dict(completed)}
+                    trainer_state = {"step": completed, "settings": run_settings(config, total_steps),
+                                     "data": loader.state_dict()}
                     save_checkpoint(checkpoint_dir(output_dir, completed), model, optimizer, trainer_state, context)
                 export_interval = config.checkpoint.export_interval
                 if export_interval and completed % export_interval == 0 and completed < total_steps:
                     export_hf(model, output_dir / "exports" / f"step-{completed:08d}", config.checkpoint.export_dtype,
-                              context, config.model.tokenizer_source)
+                              context, tokenizer)
                 if on_step_end is not None:
                     on_step_end(completed)
 
         if config.checkpoint.export:
             result.export_dir = export_hf(model, output_dir / "export", config.checkpoint.export_dtype, context,
-                                          config.model.tokenizer_source)
+                                          tokenizer)
             if result.export_dir is not None:
                 logger.info(f"exported HF model to {result.export_dir}")
         finish_collectives()  # shutdown order: background work joined → barrier → process group destroyed (finally)

@@ -13,18 +13,23 @@ Kernels, by device and dtype:
   (The GPU machines lent here carry torch 2.11, whose varlen_attn lacks enable_gqa: keys/values are then repeated.)
 - Anything else (CPU, fp32): causal SDPA run per document segment, cost Σ len² like varlen, never an L² mask.
 Without cu_seq_lens each batch row is one causal document (ordinary unpacked inference).
+
+Only plain causal attention is implemented: a layer that passes `sliding_window`, `softcap` or `s_aux` (sinks) is
+refused instead of silently attended in full (trainer.hybrid's allow-list keeps such models out of the trainer).
 """
 
 from __future__ import annotations
 
 import importlib.util
 import inspect
+import math
 
 import torch
 import torch.nn.functional as F
 from transformers import AttentionInterface
 
 ATTENTION_NAME = "cascade_docs"
+_UNSUPPORTED_FEATURES = ("sliding_window", "softcap", "s_aux")
 _HAS_FLASH_ATTN = importlib.util.find_spec("flash_attn") is not None
 
 
@@ -41,6 +46,12 @@ def document_attention_forward(
     **kwargs: object,
 ) -> tuple[torch.Tensor, None]:
     """transformers attention-interface signature; returns the output as [B, L, H, D]."""
+    unsupported = [name for name in _UNSUPPORTED_FEATURES if kwargs.get(name) is not None]
+    if unsupported:
+        raise ValueError(
+            f"{type(module).__name__} asks for {', '.join(unsupported)}, which the {ATTENTION_NAME!r} attention does "
+            "not implement (plain causal attention only); packed training of this model would be silently wrong"
+        )
     if cu_seq_lens_q is None:
         out_BHLD = F.scaled_dot_product_attention(
             query_BHLD, key_BKLD, value_BKLD, attn_mask=attention_mask, dropout_p=dropout, scale=scaling,
@@ -91,6 +102,10 @@ def _varlen_cuda(
     causal = {"window_size": (-1, 0)} if "window_size" in options else {"is_causal": True}  # torch 2.9 took is_causal
     gqa = {"enable_gqa": True} if "enable_gqa" in options else {}
     scale = {"scale": scaling} if "scale" in options else {}
+    head_dim = query_LHD.shape[-1]
+    if not scale and scaling is not None and not math.isclose(scaling, head_dim**-0.5, rel_tol=1e-6):
+        raise ValueError(f"attention scaling {scaling} ≠ head_dim**-0.5 and this torch's varlen_attn takes no scale "
+                         "(install flash-attn or a newer torch)")
     return varlen_attn(query_LHD, key_LKD, value_LKD, cu_seqlens_N, cu_seqlens_N, max_len, max_len,
                        **causal, **gqa, **scale)
 

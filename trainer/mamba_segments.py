@@ -10,7 +10,9 @@ per-token `seq_idx` for exactly this; here the same cut is written in torch, fol
 Shape suffixes: B batch, T tokens, C chunks, L and S target and source positions in a chunk, Z chunk-boundary slots
 (the initial state, then each chunk's end), H heads, G head groups, P head dim, N state size, D conv channels,
 W conv width. `B_BTHN` is the input matrix B with shape (batch, tokens, heads, state); `A_H` the per-head log-decay
-rate; `seq_idx_BT` numbers the document each token belongs to (any integers, equal within one document).
+rate; `seq_idx_BT` numbers the document each token belongs to: equal within one document and non-decreasing along
+the row (a new document gets a larger id). Non-decreasing matters: `segsum` and the chunk carry decide "same
+document" by comparing the ids at the two ends of a span only, so ids like 0, 1, 0 would join the two outer documents.
 """
 
 from __future__ import annotations
@@ -36,14 +38,15 @@ def seq_idx_from_cu_seqlens(cu_seqlens_N: torch.Tensor, batch_size: int, seq_len
     if bool((cu_seqlens_N[1:] < cu_seqlens_N[:-1]).any()):
         raise ValueError("cu_seqlens must be non-decreasing")
     token_T = torch.arange(total, device=cu_seqlens_N.device)
-    seq_idx_T = torch.searchsorted(cu_seqlens_N[1:], token_T, right=True)
+    seq_idx_T = torch.searchsorted(cu_seqlens_N[1:], token_T, right=True)  # non-decreasing, as cu_seqlens is
     return seq_idx_T.view(batch_size, seq_len).to(torch.int32)
 
 
 def seq_idx_from_position_ids(position_ids_BT: torch.Tensor) -> torch.Tensor | None:
     """Per-token document index from packed `position_ids` (a new document wherever the position restarts at 0).
 
-    None when no row restarts after its first token, i.e. the batch is not packed.
+    None when no row restarts after its first token, i.e. the batch is not packed. Non-decreasing by construction
+    (a running count of restarts), as the segment-aware scan requires.
     """
     restarts_BT = position_ids_BT == 0
     if not bool(restarts_BT[:, 1:].any()):
@@ -169,6 +172,8 @@ def packed_seq_idx(hidden_BTE: torch.Tensor, mixer_kwargs: dict) -> torch.Tensor
     if seq_idx is not None:
         if tuple(seq_idx.shape) != (batch, seq_len):
             raise ValueError(f"seq_idx has shape {tuple(seq_idx.shape)}, expected {(batch, seq_len)}")
+        if bool((seq_idx[:, 1:] < seq_idx[:, :-1]).any()):
+            raise ValueError("seq_idx must be non-decreasing along each row (a larger id for each new document)")
         return seq_idx.to(device=hidden_BTE.device, dtype=torch.int32)
     cu_seqlens_N = mixer_kwargs.get("cu_seq_lens_q")
     if cu_seqlens_N is not None:

@@ -13,7 +13,7 @@ from transformers import AutoConfig, AutoModelForCausalLM, PreTrainedModel
 
 from trainer import attention
 from trainer.config import ModelConfig, TinyModelSpec
-from trainer.hybrid import prepare_for_packing
+from trainer.hybrid import check_packed_training_support, prepare_for_packing
 from trainer.loss import chunked_cross_entropy_sum
 
 
@@ -44,23 +44,27 @@ def tiny_model_config(spec: TinyModelSpec):
 def build_causal_lm(config: ModelConfig, seed: int, on_meta: bool = False) -> PreTrainedModel:
     """fp32 master weights, per-document attention, and hybrid layers made packing-safe.
 
+    Raises ValueError (before reading weights) for an architecture packed training is not known to be exact for:
+    see `trainer.hybrid.check_packed_training_support`.
+
     `on_meta` builds the same architecture without memory or weights (ranks other than 0 in a multi-process job,
     which receive rank 0's weights after sharding): one full CPU copy per node instead of one per rank.
     """
+    hf_config = tiny_model_config(config.tiny) if config.tiny is not None else AutoConfig.from_pretrained(
+        config.name_or_path, trust_remote_code=config.trust_remote_code)
+    check_packed_training_support(hf_config)  # before any weights are read
     if on_meta:
-        hf_config = tiny_model_config(config.tiny) if config.tiny is not None else AutoConfig.from_pretrained(
-            config.name_or_path, trust_remote_code=config.trust_remote_code)
         with torch.device("meta"):
             model = AutoModelForCausalLM.from_config(hf_config, dtype=torch.float32,
                                                      attn_implementation=attention.ATTENTION_NAME,
                                                      trust_remote_code=config.trust_remote_code)
     elif config.tiny is not None:
         torch.manual_seed(seed)  # the same initial weights in every run
-        model = AutoModelForCausalLM.from_config(tiny_model_config(config.tiny), dtype=torch.float32,
+        model = AutoModelForCausalLM.from_config(hf_config, dtype=torch.float32,
                                                  attn_implementation=attention.ATTENTION_NAME)
     else:
         model = AutoModelForCausalLM.from_pretrained(
-            config.name_or_path, dtype=torch.float32, attn_implementation=attention.ATTENTION_NAME,
+            config.name_or_path, config=hf_config, dtype=torch.float32, attn_implementation=attention.ATTENTION_NAME,
             trust_remote_code=config.trust_remote_code,
         )
     model.config.use_cache = False
@@ -77,9 +81,14 @@ def decoder_blocks(model: PreTrainedModel) -> list[nn.Module]:
 
 
 class PackedCausalLM(nn.Module):
-    """Causal LM + chunked loss on one packed row (batch 1): returns the summed loss of its supervised tokens."""
+    """Causal LM + chunked loss on one packed row (batch 1): returns the summed loss of its supervised tokens.
+
+    Logits are the raw LM head's (`hidden @ W.T`), which is what the allow-listed architectures compute; models that
+    scale or softcap their logits (Granite, Cohere, Gemma-2/3) are refused here rather than trained on other logits.
+    """
 
     def __init__(self, causal_lm: PreTrainedModel, loss_chunk_tokens: int = 4096) -> None:
+        check_packed_training_support(causal_lm.config)
         super().__init__()
         self.causal_lm = causal_lm
         self.loss_chunk_tokens = loss_chunk_tokens

@@ -34,6 +34,7 @@ from curate.schema import DOMAINS, Sample, SampleError, validate
 PROGRESS_EVERY = 2048
 MIN_SPLIT_BYTES = 8 << 20  # a JSONL file is cut into ranges for several tasks only when each gets at least this
 PARTS_DIR = "ledger_parts"
+OWNED_DIRS = ("samples", "rejects", PARTS_DIR)  # cleared at the start of every run
 
 
 class IngestError(ValueError):
@@ -210,9 +211,22 @@ def build_pipeline(sources: list[Source], domain: str, out_dir: Path, fmt: str =
             WriteSamples(out_dir)]
 
 
+def _refuse_inputs_ingest_clears(sources: list[Source], out_dir: Path) -> None:
+    """`ingest RUN/samples --out RUN` would delete its own input before reading it."""
+    cleared = [(out_dir / name).resolve() for name in OWNED_DIRS]
+    for source in sources:
+        if source.kind == "hub":
+            continue
+        path = Path(source.path).resolve()
+        for folder in cleared:
+            if path.is_relative_to(folder):
+                raise ValueError(f"{source.label}: this input lies inside {folder}, which ingest clears before "
+                                 "writing; copy it elsewhere or choose another --out")
+
+
 def _prepare_out_dir(out_dir: Path) -> None:
     """ingest owns these folders: stale shards from an earlier run with more tasks would otherwise linger."""
-    for name in ("samples", "rejects", PARTS_DIR):
+    for name in OWNED_DIRS:
         shutil.rmtree(out_dir / name, ignore_errors=True)
     (out_dir / "samples").mkdir(parents=True)
 
@@ -253,6 +267,7 @@ def ingest(sources: list[str], domain: str, out_dir: Path, fmt: str = "auto", st
         if Path(spec).is_dir() and out_dir.resolve().is_relative_to(Path(spec).resolve()):
             raise ValueError(f"{out_dir}: the output folder is inside the input folder {spec}, so a later run would "
                              "read its own output back; write it elsewhere")
+    _refuse_inputs_ingest_clears(resolved, out_dir)
     _prepare_out_dir(out_dir)
     if workers > 1:  # big plain JSONL files are cut into line-aligned byte ranges, so one file can use all tasks
         resolved_parts = [part for source in resolved for part in split_jsonl(source, workers, MIN_SPLIT_BYTES)]

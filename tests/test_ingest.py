@@ -216,6 +216,19 @@ def test_output_inside_an_input_folder_is_refused(tmp_path: Path) -> None:
         ingest([str(tmp_path)], "chat", tmp_path / "run")
 
 
+@pytest.mark.parametrize("inside", ["samples", "samples/00000.parquet", "rejects"])
+def test_input_inside_a_folder_ingest_clears_is_refused(tmp_path: Path, inside: str) -> None:
+    good = tmp_path / "good.jsonl"
+    good.write_text(json.dumps(GOOD) + "\n")
+    run = tmp_path / "run"
+    ingest([str(good)], "chat", run)
+    source = run / inside
+    before = sorted(p.name for p in source.parent.rglob("*"))
+    result = CliRunner().invoke(app, ["ingest", str(source), "--domain", "chat", "--out", str(run)])
+    assert result.exit_code == 1 and "ingest clears" in result.output
+    assert sorted(p.name for p in source.parent.rglob("*")) == before  # nothing was deleted
+
+
 def test_missing_file_fails_before_anything_runs(tmp_path: Path) -> None:
     good = tmp_path / "good.jsonl"
     good.write_text(json.dumps(GOOD) + "\n")

@@ -60,6 +60,20 @@ def test_structure_real_pass_and_planted_fail(realdata, tmp_path):
     assert run_checks([planted[-1]], {"default": {"structure": {"allow_consecutive": True}}}) == {}
 
 
+def test_structure_unanswered_tool_calls_before_the_next_assistant_turn():
+    calls = [ToolCall("a", {}, "ca"), ToolCall("b", {}, "cb")]
+    half = chat("half", U("q"), A("", calls=calls), Message("tool", "1", tool_call_id="ca"), A("final"))
+    full = chat("full", U("q"), A("", calls=calls), Message("tool", "1", tool_call_id="ca"),
+                Message("tool", "2", tool_call_id="cb"), A("final"))
+    assert run_checks([half, full], {"default": {"structure": {}}}) == {"half": "structure:missing_tool_result"}
+
+
+def test_prompt_only_samples_need_allow_prompt_only():
+    rl = chat("rl", U("prove it"), prompt_only=True)
+    assert run_checks([rl], {"default": {"structure": {}}}) == {"rl": "structure:prompt_only"}
+    assert run_checks([rl], {"default": {"structure": {}}, "chat": {"structure": {"allow_prompt_only": True}}}) == {}
+
+
 def test_reasoning_real_pass_and_planted_fail(realdata, tmp_path):
     samples = real(realdata, tmp_path, "tool_calls/llamafactory_reason_tool_use_demo_50.jsonl", "tool_calling")
     with_trace = [s for s in samples if s.messages[-1].reasoning_content]

@@ -17,6 +17,9 @@ class StructureSettings:
     final_content: bool = False  # ... and it has visible content (not only reasoning / tool calls)
     allow_consecutive: bool = False  # two user (or two assistant) turns in a row
     allow_empty_turns: bool = False
+    # Prompt-only samples (meta.prompt_only: RL prompts) have no answer to learn from: an SFT mix would pack them
+    # with zero supervised tokens. Only RL recipes keep them.
+    allow_prompt_only: bool = False
 
 
 class StructureCheck(SampleCheck):
@@ -42,7 +45,7 @@ class StructureCheck(SampleCheck):
                     return "tool_result_without_call", f"messages[{i}] answers no open tool call"
                 pending_calls -= 1
                 continue
-            if pending_calls and m.role != "tool" and m.role != "assistant":
+            if pending_calls:
                 return "missing_tool_result", f"messages[{i}] ({m.role}) arrives before the tool results"
             if m.role == "assistant":
                 pending_calls = len(m.tool_calls or [])
@@ -57,6 +60,8 @@ class StructureCheck(SampleCheck):
         if first != "user":
             return "no_user_first", f"the first non-system turn is {first!r}, not user"
         if prompt_only:
+            if not settings.allow_prompt_only:
+                return "prompt_only", "a prompt-only (RL) sample has no answer to train on (allow_prompt_only: false)"
             return None
         last = msgs[-1]
         if settings.final_assistant and last.role != "assistant":

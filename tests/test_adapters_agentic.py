@@ -388,3 +388,29 @@ def test_empty_proof_and_bad_tool_arguments_are_rejected() -> None:
     with pytest.raises(SampleError) as err:
         run(gym)
     assert (err.value.reason, err.value.field) == ("bad_tool_arguments", "messages[1].tool_calls[0].function.arguments")
+
+
+@pytest.mark.parametrize("reasoning_key", ["reasoning_content", "reasoning", "thinking"])
+def test_openai_shaped_trajectories_keep_reasoning_and_link_results(reasoning_key: str) -> None:
+    """SWE-Gym, mini-swe-agent and SWE-agent .traj go through the chat converter: an assistant turn's separate
+    reasoning field survives, and a tool result without its own name carries the name of the call it answers."""
+    call = {"id": "c1", "type": "function", "function": {"name": "execute_bash", "arguments": '{"command": "ls"}'}}
+    messages = [
+        {"role": "system", "content": "sys"},
+        {"role": "user", "content": "fix the bug"},
+        {"role": "assistant", "content": "listing", reasoning_key: "look at the tree first", "tool_calls": [call]},
+        {"role": "tool", "tool_call_id": "c1", "content": "a.py"},
+        {"role": "assistant", "content": "done", reasoning_key: "a.py is the only file"},
+    ]
+    swe_gym = {"instance_id": "a__b-1", "run_id": "r0", "resolved": True, "messages": messages, "tools": []}
+    mini = {"trajectory_format": "mini-swe-agent-1.1", "info": {}, "messages": messages}
+    traj = {"info": {}, "trajectory": [{"action": "ls"}],
+            "history": [{**m, "tool_call_ids": [m["tool_call_id"]]} if m["role"] == "tool" else m for m in messages]}
+    for record, adapter in ((swe_gym, "swe_gym_openhands"), (mini, "mini_swe_agent"), (traj, "swe_agent_traj")):
+        assert detect(record).name == adapter
+        (sample,) = run(record)
+        assistant = [m for m in sample.messages if m.role == "assistant"]
+        assert [m.reasoning_content for m in assistant] == ["look at the tree first", "a.py is the only file"]
+        assert [m.content for m in assistant] == ["listing", "done"]
+        (result,) = [m for m in sample.messages if m.role == "tool"]
+        assert (result.tool_call_id, result.name) == ("c1", "execute_bash")

@@ -9,14 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from curate.adapters.base import RecordContext
-from curate.adapters.text import (
-    CallLinker,
-    canonical_role,
-    content_text,
-    parse_tools,
-    split_reasoning,
-    tool_call_from_dict,
-)
+from curate.adapters.text import canonical_role, content_text, parse_tools, split_reasoning
 from curate.schema import Message, Sample, SampleError, sample_id
 
 
@@ -101,39 +94,3 @@ def gym_prompt(record: dict[str, Any]) -> tuple[list[Message], list[dict[str, An
     tools = parse_tools(params.get("tools"), "responses_create_params.tools")
     return messages, tools
 
-
-def openai_message(msg: Any, field: str) -> Message:
-    """One OpenAI chat message (content str / parts / None, tool_calls with JSON-string arguments, legacy
-    function_call) as a canonical message."""
-    if not isinstance(msg, dict):
-        raise SampleError("bad_type", f"message must be an object, got {type(msg).__name__}", field)
-    role = canonical_role(msg.get("role"), f"{field}.role")
-    text = content_text(msg.get("content"), f"{field}.content")
-    if role != "assistant":
-        out = Message(role=role, content=text)
-        if role == "tool":
-            out.tool_call_id = msg.get("tool_call_id") or None
-            out.name = msg.get("name") or None
-        return out
-    out = assistant_message(text, f"{field}.content")
-    raw_calls = list(msg.get("tool_calls") or [])
-    if msg.get("function_call"):
-        raw_calls.append(msg["function_call"])
-    if raw_calls:
-        out.tool_calls = [tool_call_from_dict(call, f"{field}.tool_calls[{j}]") for j, call in enumerate(raw_calls)]
-    return out
-
-
-def linked_openai_messages(raw: list[Any], field: str) -> list[Message]:
-    """OpenAI chat messages with each tool result linked to the call it answers (its own id when it names a
-    pending call, else the oldest pending one); calls without ids get `call_<n>`."""
-    linker = CallLinker()
-    messages = []
-    for i, msg in enumerate(raw):
-        out = openai_message(msg, f"{field}[{i}]")
-        if out.tool_calls:
-            linker.register(out.tool_calls)
-        elif out.role == "tool":
-            out.tool_call_id = linker.answer(out.tool_call_id)
-        messages.append(out)
-    return messages

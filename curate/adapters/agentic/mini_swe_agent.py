@@ -11,8 +11,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from curate.adapters.agentic.common import linked_openai_messages, make_sample, require_list
+from curate.adapters.agentic.common import make_sample, require_list
 from curate.adapters.base import Adapter, RecordContext
+from curate.adapters.chat.openai_messages import convert_openai_messages
 from curate.schema import Sample
 
 OBSERVATION_PREFIX = "<returncode>"
@@ -39,7 +40,7 @@ class MiniSWEAgentAdapter(Adapter):
 
     def convert(self, record: dict[str, Any], ctx: RecordContext) -> Iterator[Sample]:
         # v2 trajectories of a tool-calling model carry tool_calls and tool results: link them
-        messages = linked_openai_messages(require_list(record, "messages"), "messages")
+        messages = convert_openai_messages(require_list(record, "messages"), "messages")
         info = record.get("info") if isinstance(record.get("info"), dict) else {}
         meta = {
             "instance_id": record.get("instance_id"),

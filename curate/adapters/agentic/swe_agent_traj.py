@@ -8,8 +8,9 @@ from typing import Any
 
 import orjson
 
-from curate.adapters.agentic.common import make_sample, openai_message, require, require_list
+from curate.adapters.agentic.common import make_sample, require, require_list
 from curate.adapters.base import Adapter, RecordContext
+from curate.adapters.chat.openai_messages import convert_openai_message
 from curate.adapters.text import CallLinker
 from curate.schema import Message, Sample, SampleError
 
@@ -45,16 +46,7 @@ class SWEAgentTrajAdapter(Adapter):
             field = f"history[{i}]"
             if isinstance(msg, dict) and msg.get("agent", main_agent) != main_agent:
                 continue
-            out = openai_message(msg, field)
-            if out.tool_calls:
-                linker.register(out.tool_calls)
-            elif out.role == "tool":
-                ids = msg.get("tool_call_ids") or ([msg["tool_call_id"]] if msg.get("tool_call_id") else [])
-                if len(ids) > 1:
-                    raise SampleError("bad_tool_result", f"one observation answers {len(ids)} calls",
-                                      f"{field}.tool_call_ids")
-                out.tool_call_id = linker.answer(ids[0] if ids else None)
-            messages.append(out)
+            messages.append(convert_openai_message(_with_single_call_id(msg, field), field, linker))
         info = require(record, "info", dict)
         replay = _replay_config(record)
         meta = {
@@ -66,6 +58,20 @@ class SWEAgentTrajAdapter(Adapter):
             "steps": len(steps),
         }
         yield make_sample(ctx, meta["instance_id"], messages, meta=meta)
+
+
+def _with_single_call_id(msg: Any, field: str) -> Any:
+    """SWE-agent tool messages name the calls they answer in a `tool_call_ids` list; one observation answers one
+    call, so the list becomes the OpenAI `tool_call_id` the chat converter links by."""
+    if not isinstance(msg, dict) or not msg.get("tool_call_ids"):
+        return msg
+    ids = msg["tool_call_ids"]
+    if not isinstance(ids, list):
+        raise SampleError("bad_type", f"tool_call_ids must be a list, got {type(ids).__name__}",
+                          f"{field}.tool_call_ids")
+    if len(ids) > 1:
+        raise SampleError("bad_tool_result", f"one observation answers {len(ids)} calls", f"{field}.tool_call_ids")
+    return {**msg, "tool_call_id": ids[0]}
 
 
 def _replay_config(record: dict[str, Any]) -> dict[str, Any]:

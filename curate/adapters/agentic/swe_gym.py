@@ -5,8 +5,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from curate.adapters.agentic.common import linked_openai_messages, make_sample, require_list
+from curate.adapters.agentic.common import make_sample, require_list
 from curate.adapters.base import Adapter, RecordContext
+from curate.adapters.chat.openai_messages import convert_openai_messages
 from curate.adapters.text import parse_tools
 from curate.schema import Sample
 
@@ -29,7 +30,7 @@ class SWEGymOpenHandsAdapter(Adapter):
                                                                                           "test_result"))
 
     def convert(self, record: dict[str, Any], ctx: RecordContext) -> Iterator[Sample]:
-        messages = linked_openai_messages(require_list(record, "messages"), "messages")
+        messages = convert_openai_messages(require_list(record, "messages"), "messages")
         test_result = record.get("test_result") if isinstance(record.get("test_result"), dict) else {}
         resolved = record.get("resolved")
         if resolved is None and isinstance(test_result.get("report"), dict):

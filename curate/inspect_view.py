@@ -109,11 +109,51 @@ def render_reject(row: dict[str, Any]) -> RenderableType:
     return Group(Rule(style="red"), header, Text(row["message"]), excerpt)
 
 
+BUILD_DROP_FIELDS = ("stage", "filter", "reason", "detail", "extra")  # columns build stages add to a dropped sample
+
+
+def is_build_rejects_file(path: Path) -> bool:
+    """Build stages (curate/documents.py) write a dropped sample whole, plus why it was dropped."""
+    names = set(pq.read_schema(path).names)
+    return {"messages", "reason"} <= names
+
+
+def render_build_reject(sample: Sample, row: dict[str, Any], full: bool = False) -> RenderableType:
+    header = Text(" · ".join(str(row[k]) for k in ("stage", "filter") if row.get(k)) + "  ", style="bold")
+    header.append(row.get("reason") or "?", style="bold red")
+    parts: list[RenderableType] = [header]
+    if row.get("detail"):
+        parts.append(Text(row["detail"]))
+    if row.get("extra") and row["extra"] != "{}":
+        parts.append(Text(row["extra"][:EXCERPT_CHARS], style="dim"))
+    return Group(*parts, render_sample(sample, full))
+
+
+def _show_build_rejects(files: list[Path], console: Console, domain: str | None, sample_id: str | None,
+                        stop: int | None, as_json: bool, full: bool) -> int:
+    shown = 0
+    for row in _rows(files):
+        if shown == stop:
+            break
+        if (domain is not None and row["domain"] != domain) or (sample_id and not row["id"].startswith(sample_id)):
+            continue
+        sample = from_row(row)
+        if as_json:
+            why = {k: row.get(k) for k in BUILD_DROP_FIELDS if k in row}
+            console.file.write(orjson.dumps({**asdict(sample), **why}).decode() + "\n")
+        else:
+            console.print(render_build_reject(sample, row, full))
+        shown += 1
+    return shown
+
+
 def inspect(path: Path, console: Console, domain: str | None = None, sample_id: str | None = None,
             limit: int = 5, as_json: bool = False, rejects: bool = False, full: bool = False) -> int:
     """Show up to `limit` (0 = all) samples or rejects from `path`; returns how many were shown."""
     files = _parquet_files(Path(path), rejects)
     stop = limit or None
+    if is_build_rejects_file(files[0]):
+        return _show_build_rejects(files, console, domain, sample_id, stop, as_json, full)
     if is_rejects_file(files[0]):
         rows = list(islice(_rows(files), stop))
         if as_json:

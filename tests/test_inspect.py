@@ -11,6 +11,7 @@ from click.testing import Result
 from typer.testing import CliRunner
 
 from cli import app
+from curate.documents import StageWriter, drop, to_document
 from curate.ingest import ingest
 from curate.sample_io import iter_samples
 
@@ -80,6 +81,17 @@ def test_shows_rejects_with_their_reasons(run_dir: Path) -> None:
     output = invoke(str(run_dir / "rejects" / "00000.parquet"), "--json").output
     rows = [json.loads(line) for line in output.splitlines()]
     assert [(r["record"], r["reason"]) for r in rows] == [(2, "malformed_json")]
+
+
+def test_shows_build_rejects_with_their_reasons(run_dir: Path, tmp_path: Path) -> None:
+    documents = [to_document(sample) for sample in iter_samples(run_dir)]
+    drop(documents[1], "filter", "length", "too_short", "2 tokens < 5", tokens=2)
+    for _ in StageWriter(tmp_path / "filter").run(iter(documents)) or ():
+        pass
+    out = invoke(str(tmp_path / "filter"), "--rejects").output
+    assert "too_short" in out and "2 tokens < 5" in out and "filter · length" in out and "hello" in out
+    rows = [json.loads(line) for line in invoke(str(tmp_path / "filter"), "--rejects", "--json").output.splitlines()]
+    assert [(r["id"], r["reason"], r["detail"]) for r in rows] == [(documents[1].id, "too_short", "2 tokens < 5")]
 
 
 def test_missing_path_or_raw_file_is_an_error(tmp_path: Path) -> None:

@@ -72,7 +72,11 @@ def test_planted_duplicates_found_and_nothing_else(tmp_path):
         d = dups[s.id]
         assert d["reason"] == "near_duplicate" and d["kept_id"] == f"o{int(s.id[1:]):03d}"
         assert d["jaccard"] >= 0.7
-    assert {dups[s.id]["cluster_id"] for s in exact + near} == {dups[s.id]["cluster_id"] for s in exact + near}
+    clusters = {row["id"]: row for f in sorted((tmp_path / "dedup" / "work" / "clusters").glob("*.parquet"))
+                for row in pq.read_table(f).to_pylist()}
+    for s in exact + near:  # each copy sits in its original's cluster, and the original is that cluster's keeper
+        kept_row = clusters[dups[s.id]["kept_id"]]
+        assert kept_row["kind"] == "kept" and kept_row["cluster_id"] == dups[s.id]["cluster_id"]
     assert len({dups[s.id]["cluster_id"] for s in exact + near}) == len(planted)  # one cluster per original
     assert "chat_copy" in kept  # dedup is scoped per domain
 
@@ -118,6 +122,24 @@ def test_include_answer_keeps_two_answers_to_one_prompt(tmp_path):
     assert set(kept) == {"a"}
     kept, _ = run_dedup(tmp_path / "with_answer", [samples], DedupSettings(include_answer=["math"]))
     assert set(kept) == {"a", "b"}
+
+
+def test_multi_turn_conversations_differ_by_every_user_turn(tmp_path):
+    def talk(sid: str, opener: str, reply: str, ask: str) -> Sample:
+        return Sample(sid, "chat", "test", [Message("user", opener), Message("assistant", reply),
+                                            Message("user", ask), Message("assistant", "Sure.")])
+
+    samples = [talk("a", "Hi", "Hello! How can I help?", "Explain quantum tunnelling"),
+               talk("b", "hi!", "Hello! How can I help?", "Write a haiku"),
+               talk("c", "HI", "Hi there.", "explain quantum tunnelling!")]
+    kept, dups = run_dedup(tmp_path, [samples], DedupSettings())
+    assert set(kept) == {"a", "b"} and dups["c"]["reason"] == "exact_duplicate" and dups["c"]["kept_id"] == "a"
+
+
+def test_samples_without_words_are_never_duplicates(tmp_path):
+    samples = [qa("q1", "???", "one"), qa("q2", "!!!", "two"), qa("q3", "...", "three"), qa("q4", "???", "four")]
+    kept, dups = run_dedup(tmp_path, [samples], DedupSettings())
+    assert dups == {} and set(kept) == {"q1", "q2", "q3", "q4"}
 
 
 def test_shingles_and_jaccard():

@@ -1,6 +1,6 @@
 """What dedup compares: the distinguishing content of a sample, its exact key and its word n-gram shingles.
 
-Shingling only the distinguishing content (the first user turn, optionally the final answer) is the point:
+Shingling only the distinguishing content (the user turns, optionally the final answer) is the point:
 tool-calling and SWE samples share long system prompts and tool schemas, and shingling whole transcripts
 collapses them (DESIGN §5). Shingles are 64-bit hashes of word n-grams, computed with numpy from one xxhash per
 word (a polynomial over the n word hashes) — datatrove hashes every n-gram string in Python, which is its
@@ -21,17 +21,23 @@ _POLY_BASE = np.uint64(0x100000001B3)  # FNV prime: odd, so every power is inver
 
 
 def distinguishing_text(sample: Sample, include_answer: bool = False) -> str:
-    """The first user turn (the problem statement), plus the final answer when two answers to one prompt count
-    as different samples. Samples without a user turn fall back to their first non-system turn."""
-    first_user = next((m.content for m in sample.messages if m.role == "user" and m.content.strip()), None)
-    if first_user is None:
-        first_user = next((m.content for m in sample.messages if m.role != "system"), "")
-    return f"{first_user}\n\n{final_answer(sample)}" if include_answer else first_user
+    """Every user turn (the problem statement and each follow-up: two conversations that open alike but ask
+    different things are different samples), plus the final answer when two answers to one prompt count as
+    different samples. Samples without a user turn fall back to their first non-system turn."""
+    users = [m.content for m in sample.messages if m.role == "user" and m.content.strip()]
+    if not users:
+        users = [next((m.content for m in sample.messages if m.role != "system"), "")]
+    prompt = "\n\n".join(users)
+    return f"{prompt}\n\n{final_answer(sample)}" if include_answer else prompt
 
 
-def exact_key(domain: str, text: str) -> str:
-    """Domain-scoped hash of the normalised words: case, accents, punctuation and spacing do not matter."""
-    return hashlib.sha1(f"{domain}\x00{' '.join(normalize_words(text))}".encode()).hexdigest()
+def exact_key(domain: str, text: str) -> str | None:
+    """Domain-scoped hash of the normalised words: case, accents, punctuation and spacing do not matter.
+    None when no words remain: content-free samples share no key (they are never deduplicated)."""
+    words = normalize_words(text)
+    if not words:
+        return None
+    return hashlib.sha1(f"{domain}\x00{' '.join(words)}".encode()).hexdigest()
 
 
 def word_hashes(words: list[str]) -> np.ndarray:

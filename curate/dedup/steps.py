@@ -156,7 +156,8 @@ class DedupCluster(PipelineStep):
         if self.settings.exact:
             groups: dict[str, list[int]] = {}
             for node, key in enumerate(meta["exact"]):
-                groups.setdefault(key, []).append(node)
+                if key is not None:  # no words to compare (see exact_key): never a duplicate
+                    groups.setdefault(key, []).append(node)
             for members in groups.values():
                 members.sort(key=order.__getitem__)
                 for node in members[1:]:

@@ -15,28 +15,23 @@ Targets: precision >= 0.97, recall >= 0.95, ratio >= 1.0.
 
 from __future__ import annotations
 
-import sys
+import argparse
+import gzip
+import json
+import random
+import shutil
+import tempfile
+import time
+from pathlib import Path
 
-# Run as a script, bench/ is sys.path[0], and its sibling scripts (bench/tokenize.py) would shadow stdlib modules.
-sys.path[:] = [p for p in sys.path if not p.rstrip("/").endswith("bench")]
+import pyarrow.parquet as pq
 
-import argparse  # noqa: E402
-import gzip  # noqa: E402
-import json  # noqa: E402
-import random  # noqa: E402
-import shutil  # noqa: E402
-import tempfile  # noqa: E402
-import time  # noqa: E402
-from pathlib import Path  # noqa: E402
-
-import pyarrow.parquet as pq  # noqa: E402
-
-from curate.build import run_plan  # noqa: E402
-from curate.dedup import DedupSettings, dedup_plans, jaccard, shingles  # noqa: E402
-from curate.documents import PlainWordTokenizer  # noqa: E402
-from curate.recipe import ExecutorSettings  # noqa: E402
-from curate.sample_io import write_samples  # noqa: E402
-from curate.schema import Message, Sample  # noqa: E402
+from curate.build import run_plan
+from curate.dedup import DedupSettings, dedup_plans, jaccard, shingles
+from curate.documents import PlainWordTokenizer
+from curate.recipe import ExecutorSettings
+from curate.sample_io import write_samples
+from curate.schema import Message, Sample
 
 VOCAB = [f"{c}{v}{n}" for c in "bdfgklmnprstvz" for v in "aeiou" for n in range(30)]
 

@@ -14,7 +14,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
-import orjson
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
@@ -58,7 +57,6 @@ class CommonShingleCount(PipelineStep):
         out.mkdir(parents=True, exist_ok=True)
         pq.write_table(pa.concat_tables(tables) if tables else COUNT_SCHEMA.empty_table(),
                        out / f"{rank:05d}.parquet", compression="zstd")
-        (out / f"{rank:05d}.json").write_bytes(orjson.dumps({k: len(v) for k, v in sorted(seen.items())}))
 
 
 def load_common(work_dir: str | Path, min_docs: int) -> dict[str, np.ndarray]:

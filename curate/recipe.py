@@ -210,6 +210,8 @@ def parse_recipe(raw: Any, base: Path, demo_root: Path | None = None) -> Recipe:
     if not isinstance(raw["name"], str) or not raw["name"]:
         raise ValueError("name: expected a non-empty string")
     seed = coerce(raw.get("seed", 0), int, "seed")
+    if seed < 0:  # numpy's seed sequences take only non-negative entropy
+        raise ValueError(f"seed: must be >= 0, got {seed}")
     demo = coerce(raw.get("demo_corpus", False), bool, "demo_corpus")
     return Recipe(
         name=raw["name"], seed=seed,

@@ -73,6 +73,7 @@ def test_relative_paths_resolve_against_the_recipe(tmp_path):
     ({"executor": {"kind": "k8s"}}, r"executor\.kind: expected one of local, slurm, ray"),
     ({"executor": {"workers": 0}}, r"executor\.workers: must be >= 1"),
     ({"seed": "x"}, r"seed: expected an integer"),
+    ({"seed": -1}, r"seed: must be >= 0, got -1"),
     ({"tokenizer": "qwen"}, r"tokenizer: expected a mapping"),
     ({"sourcez": []}, r"sourcez: unknown recipe key"),
 ])

@@ -111,17 +111,18 @@ def register(app: typer.Typer) -> None:
             typer.echo(f"error: {work / 'clusters'} not found: point at the --out folder of `cascade build`", err=True)
             raise typer.Exit(1)
         con = duckdb.connect()
-        con.execute(f"CREATE VIEW c AS SELECT * FROM read_parquet('{work}/clusters/*.parquet')")
+        clusters_glob, meta_glob = str(work / "clusters" / "*.parquet"), str(work / "meta" / "*.parquet")
         console = Console()
         if cluster_id is None:
             rows = con.execute("SELECT cluster_id, any_value(domain), count(*) AS size, any_value(kept_id), "
-                               "min(jaccard) FROM c GROUP BY cluster_id ORDER BY size DESC, cluster_id LIMIT ?",
-                               [limit]).fetchall()
+                               "min(jaccard) FROM read_parquet(?) GROUP BY cluster_id ORDER BY size DESC, cluster_id "
+                               "LIMIT ?", [clusters_glob, limit]).fetchall()
             _print_rows(console, "duplicate clusters", ["cluster_id", "domain", "size", "kept_id", "min_jaccard"], rows)
             return
-        con.execute(f"CREATE VIEW m AS SELECT id, content FROM read_parquet('{work}/meta/*.parquet')")
-        rows = con.execute("SELECT c.id, c.kind, c.jaccard, left(m.content, 160) FROM c JOIN m USING (id) "
-                           "WHERE cluster_id = ? ORDER BY c.kind <> 'kept', c.id", [cluster_id]).fetchall()
+        rows = con.execute("SELECT c.id, c.kind, c.jaccard, left(m.content, 160) FROM read_parquet(?) AS c "
+                           "JOIN (SELECT id, content FROM read_parquet(?)) AS m USING (id) "
+                           "WHERE cluster_id = ? ORDER BY c.kind <> 'kept', c.id",
+                           [clusters_glob, meta_glob, cluster_id]).fetchall()
         if not rows:
             typer.echo(f"error: no cluster {cluster_id!r} in {work / 'clusters'}", err=True)
             raise typer.Exit(1)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 import random
+import shutil
 import signal
 import subprocess
 import sys
@@ -158,6 +159,17 @@ def test_report_and_clusters_commands(first_build):
     assert result.exit_code == 0 and "kept" in result.output
     assert "near" in result.output or "exact" in result.output
     assert runner.invoke(app, ["report", str(first_build / "nowhere")]).exit_code == 1
+
+
+def test_clusters_command_reads_folders_with_quotes_in_their_names(first_build, tmp_path):
+    from cli import app
+
+    out = tmp_path / "it's a build"
+    shutil.copytree(first_build / "dedup" / "work", out / "dedup" / "work",
+                    ignore=shutil.ignore_patterns("sigs", "buckets", "common"))
+    result = CliRunner().invoke(app, ["clusters", str(out), "--id", "dup0000000"])
+    assert result.exit_code == 0, result.output
+    assert "kept" in result.output
 
 
 def test_changed_recipe_rebuilds_and_foreign_folders_are_refused(tmp_path):

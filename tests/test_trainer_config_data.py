@@ -98,7 +98,7 @@ def test_loader_is_deterministic_and_ranks_partition_each_global_batch(tmp_path:
     assert again.rank_rows(7) == loaders[1].rank_rows(7)
     assert loaders[0].global_batch(steps) != loaders[0].global_batch(0)  # next epoch reshuffles
     with pytest.raises(ValueError, match="seed"):
-        PackedRowLoader(dataset, batch, 0, 2, seed=4).check_resume(loaders[0].state_dict(3))
+        PackedRowLoader(dataset, batch, 0, 2, seed=4).check_resume(loaders[0].state_dict())
 
 
 def test_micro_batch_restarts_positions_and_masks_document_starts() -> None:

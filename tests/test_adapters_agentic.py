@@ -414,3 +414,41 @@ def test_openai_shaped_trajectories_keep_reasoning_and_link_results(reasoning_ke
         assert [m.content for m in assistant] == ["listing", "done"]
         (result,) = [m for m in sample.messages if m.role == "tool"]
         assert (result.tool_call_id, result.name) == ("c1", "execute_bash")
+
+
+SHARED_NATIVE_ID_RECORDS = {
+    "nebius_swe_agent": {"instance_id": "a__b-1", "target": True, "trajectory": [
+        {"role": "system", "text": None, "system_prompt": "SYS"}, {"role": "user", "text": "issue"},
+        {"role": "ai", "text": "submit"}]},
+    "swe_gym_openhands": {"instance_id": "a__b-1", "resolved": False, "tools": [{"name": "finish"}], "messages": [
+        {"role": "user", "content": "fix"}, {"role": "assistant", "content": "done"}]},
+    "mini_swe_agent": {"id": "m1", "instance_id": "a__b-1", "trajectory_format": "mini-swe-agent-1", "messages": [
+        {"role": "user", "content": "fix"}, {"role": "assistant", "content": "THOUGHT: ok\n```bash\nls\n```"}]},
+    "swe_agent_traj": {"info": {}, "trajectory": [{"action": "ls"}],
+                       "replay_config": {"problem_statement": {"id": "a__b-1"}},
+                       "history": [{"role": "user", "content": "fix"}, {"role": "assistant", "content": "ls"}]},
+    "swerl_llm_judge_prompt": {"instance_id": "a__b-1", "options": ["A", "B"], "expected_answer": "A",
+                               "responses_create_params": {"input": [{"role": "user", "content": "which?"}]}},
+}
+
+
+@pytest.mark.parametrize("adapter", sorted(SHARED_NATIVE_ID_RECORDS))
+def test_trajectories_of_one_instance_get_distinct_stable_ids(adapter: str) -> None:
+    """Real SWE data has many trajectories per instance_id (nebius ~25): each record's sample is id'd by its
+    position in the source, so ids cannot collide, re-runs give the same ids, and the instance stays in meta."""
+    record = SHARED_NATIVE_ID_RECORDS[adapter]
+    assert detect(record).name == adapter
+    (first,), (second,) = run(record, index=0, source="f.jsonl"), run(copy.deepcopy(record), index=1, source="f.jsonl")
+    assert first.id != second.id
+    assert first.id == run(copy.deepcopy(record), index=0, source="f.jsonl")[0].id
+    assert first.meta["instance_id"] == second.meta["instance_id"] == "a__b-1"
+
+
+def test_several_samples_of_one_record_get_distinct_ids(realdata: Path) -> None:
+    """Agentless stages and OlympiadBench solutions: one record, several samples, one id each, none shared with
+    the neighbouring record's samples."""
+    loc = load_records(realdata / "swe_agentless/agentless_loc_outputs_first25.jsonl")[0]
+    olympiad = {"id": 7, "question": "q", "solution": ["a", "b"], "final_answer": ["1"]}
+    for record in (loc, olympiad):
+        samples = run(record, index=0) + run(record, index=1)
+        assert len({s.id for s in samples}) == len(samples) >= 4

@@ -50,8 +50,9 @@ REAL_FILES = {
     "code_reasoning/adp_code_feedback_sample_raw.json": ("openai_messages", 10, 0, 10),
     "code_reasoning/nemogym_code_gen__example.jsonl": ("responses", 5, 5, 5),
     "code_reasoning/nemogym_code_gen__example_rollouts.jsonl": ("responses", 5, 0, 5),
-    # the five lines of this file are byte-identical (id 1): one id is right, dedup sees them as exact dups
-    "code_reasoning/nemogym_competitive_coding_challenges__example.jsonl": ("responses", 5, 5, 1),
+    # the five lines of this file are byte-identical (native id 1): five samples with five ids (a native id is no
+    # sample id); dedup, not an id collision, is what sees them as exact duplicates
+    "code_reasoning/nemogym_competitive_coding_challenges__example.jsonl": ("responses", 5, 5, 5),
     "code_reasoning/nemogym_competitive_coding_challenges__example_rollouts.jsonl": ("responses", 5, 0, 5),
     "code_reasoning/nemogym_evalplus__example_rollouts.jsonl": ("responses", 5, 0, 5),
     "tool_calls/adp_toucan_1_5m_sample_raw.json": ("toucan_mcp", 1, 0, 1),
@@ -119,7 +120,8 @@ def test_toucan_mcp(realdata: Path) -> None:
     assert s.messages[2].tool_call_id == turn.tool_calls[0].id
     assert [t["function"]["name"] for t in s.tools] == ["exa-search-web_search_exa"]
     assert s.meta["uuid"] == "ac0907b0-4f43-52e3-aafe-2d6a6f3e3213"
-    assert s.id == sample_id(str(realdata / "tool_calls/adp_toucan_1_5m_sample_raw.json"), "toucan_sample_0")
+    assert s.id == sample_id(str(realdata / "tool_calls/adp_toucan_1_5m_sample_raw.json"), 0)
+    assert s.meta["id"] == "toucan_sample_0"
 
 
 def test_responses_rollout_reasoning_and_verdicts(realdata: Path) -> None:
@@ -160,7 +162,7 @@ def test_developer_role_and_native_id(realdata: Path) -> None:
     s = convert_file(realdata, "tool_calls/nemogym_example_single_tool_call__example_rollouts.jsonl")[0]
     assert s.messages[0].role == "system"  # Responses `developer`
     feedback = convert_file(realdata, "code_reasoning/adp_code_feedback_sample_raw.json")[0]
-    assert feedback.id == sample_id(str(realdata / "code_reasoning/adp_code_feedback_sample_raw.json"), 13461)
+    assert feedback.id == sample_id(str(realdata / "code_reasoning/adp_code_feedback_sample_raw.json"), 0)
     assert feedback.meta["id"] == 13461 and feedback.domain == "tool_calling"
 
 
@@ -209,7 +211,7 @@ def test_opencodereasoning_input_output() -> None:
     assert s.messages[1].reasoning_content == "Use the closed form n(n+1)/2."
     assert s.messages[1].content.startswith("```python\nn = int(input())")
     assert s.meta["difficulty"] == "800" and s.meta["solution"] == record["solution"]
-    assert s.id == sample_id("inline", "a1b2c3") and s.domain == "code_reasoning"
+    assert s.id == sample_id("inline", 0) and s.meta["id"] == "a1b2c3" and s.domain == "code_reasoning"
 
 
 def test_llama_nemotron_llama3_tokens_input() -> None:
@@ -351,6 +353,16 @@ def test_same_record_same_sample() -> None:
     record = {"messages": [{"role": "user", "content": "x"}, {"role": "assistant", "content": "y"}]}
     assert convert(record, index=7) == convert(record, index=7)
     assert convert(record, index=7).id != convert(record, index=8).id
+
+
+@pytest.mark.parametrize("native", [{"id": 1}, {"uuid": "u"}, {"task_id": "t"}, {"id": 1, "_ng_rollout_index": 0}])
+def test_repeated_native_ids_give_distinct_sample_ids(native: dict[str, Any]) -> None:
+    """Real files repeat native ids (one task, many rollouts or lines): the id comes from the record's position,
+    the native id stays in meta, and the same position in the same source gives the same id on a re-run."""
+    record = {**native, "messages": [{"role": "user", "content": "x"}, {"role": "assistant", "content": "y"}]}
+    first, second = convert(record, index=0), convert(record, index=1)
+    assert first.id != second.id and first.id == convert(dict(record), index=0).id
+    assert all(s.meta[k] == v for s in (first, second) for k, v in native.items())
 
 
 # ------------------------------------------------------------------ bad records

@@ -8,8 +8,9 @@ public benchmarks, and broken records — listing each in `planted.json` so test
 removed. Everything is templated from a seeded `random.Random` (stdlib only, no network, no ../shared).
 
 Keys in the manifest name samples the way ingest ids them: `"<file>::<record key>"`, where the record key is what
-the file's adapter passes to `curate.schema.sample_id` (a native id, `<instance_id>/<stage>/<k>` for Agentless,
-or the record's position when the shape has no id). `sample_id_for(out_dir, key)` turns one into the sample id.
+`curate.adapters.chat.common.record_sample_id` passes to `curate.schema.sample_id`: the record's position in the
+file, plus `/<part>` where a record yields several samples (`<stage>/<k>` for Agentless, `<k>` per OlympiadBench
+solution). `sample_id_for(out_dir, key)` turns one into the sample id.
 
 Each kind lives in its own module with a `build(corpus)` that adds its files to the shared `Corpus` ledger.
 """

@@ -60,14 +60,14 @@ def _opencodereasoning(corpus: Corpus) -> None:
         rec = {"id": random_hex(rng), "input": prompt, "output": output, "source": "humaneval-mirror",
                "license": "cc-by-4.0", "dataset": "code_contests", "split": "train", "difficulty": "EASY",
                "solution": output.rsplit("```python\n", 1)[1].rstrip("`\n") + "\n"}
-        extra.append(corpus.contaminated_entry(f, rec, "humaneval", [rec["id"]]))
+        extra.append(corpus.contaminated_entry(f, rec, "humaneval"))
     broken = _fresh(corpus, rng)
     bad_code = broken.code.replace("):\n", ")\n", 1)  # a missing colon: the answer does not parse
     rec = ocr(broken, code=bad_code)
-    extra.append(corpus.broken_entry(f, rec, "syntax_error", "filter", "python_code", [rec["id"]], samples=1))
+    extra.append(corpus.broken_entry(f, rec, "syntax_error", "filter", "python_code", samples=1))
     truncated = json.dumps(ocr(_fresh(corpus, rng)), ensure_ascii=False)
     extra.append(corpus.broken_entry(f, truncated[: len(truncated) // 2], "malformed_json", "ingest"))
-    corpus.fill(f, rng, originals, copies, extra, key_of=lambda record: record["id"])
+    corpus.fill(f, rng, originals, copies, extra)
 
 
 def _nemotron_messages(corpus: Corpus) -> None:
@@ -91,8 +91,8 @@ def _nemotron_messages(corpus: Corpus) -> None:
     rec = nemotron(cut.statement, cut)
     rec["messages"][1] = {"role": "assistant", "reasoning_content": None,
                           "content": f"<think>\n{cut.reasoning[: len(cut.reasoning) // 2]}"}
-    extra = [corpus.broken_entry(f, rec, "unclosed_think", "ingest", keys=[rec["uuid"]])]
-    corpus.fill(f, rng, originals, copies, extra, key_of=lambda record: record["uuid"])
+    extra = [corpus.broken_entry(f, rec, "unclosed_think", "ingest")]
+    corpus.fill(f, rng, originals, copies, extra)
 
 
 def _gym_rollouts(corpus: Corpus) -> None:

@@ -16,11 +16,12 @@ UNRELATED_MAX_JACCARD = 0.5  # generated samples of one domain stay far below it
 
 @dataclass(eq=False)
 class Entry:
-    """One raw record (a dict, or a raw line for a broken JSONL record) and the record keys of its samples
-    (None: the shape has no native id, so ingest keys it by its position in the file)."""
+    """One raw record (a dict, or a raw line for a broken JSONL record) and the id parts of its samples (None: the
+    record yields one sample, id'd by the record's position alone; see curate.adapters.chat.common.record_sample_id).
+    """
 
     record: Any
-    keys: list[str | int] | None = None
+    parts: list[str] | None = None
     samples: int = 1
 
 
@@ -33,8 +34,11 @@ class CorpusFile:
     entries: list[Entry] = field(default_factory=list)
 
     def keys(self, entry: Entry) -> list[str]:
-        keys = entry.keys if entry.keys is not None else [self.entries.index(entry)]
-        return [f"{self.path}::{k}" for k in keys]
+        """`<file>::<record index>[/<part>]` per sample, the record key ingest gives it."""
+        index = self.entries.index(entry)
+        if entry.parts is None:
+            return [f"{self.path}::{index}"]
+        return [f"{self.path}::{index}/{part}" for part in entry.parts]
 
     def render(self) -> bytes:
         items = [e.record for e in self.entries]
@@ -83,14 +87,9 @@ class Corpus:
         raise AssertionError(f"demo corpus: templates for {domain} keep producing near-duplicate prompts")
 
     def fill(self, f: CorpusFile, rng: random.Random, originals: list[Entry],
-             copies: list[tuple[str, Entry, Entry]], extra: Sequence[Entry] = (),
-             key_of: Callable[[Any], str] | None = None) -> None:
+             copies: list[tuple[str, Entry, Entry]], extra: Sequence[Entry] = ()) -> None:
         """Write `originals` in order with each planted copy (kind, original, copy) at a random later position,
-        and `extra` entries (broken or contaminated, already recorded) at random positions. `key_of` names the
-        native id of the originals' and copies' records, where the shape has one."""
-        if key_of is not None:
-            for entry in [*originals, *(copy_ for _, _, copy_ in copies)]:
-                entry.keys = [key_of(entry.record)]
+        and `extra` entries (broken or contaminated, already recorded) at random positions."""
         entries = list(originals)
         for kind, original, copy_ in copies:
             entries.insert(rng.randint(entries.index(original) + 1, len(entries)), copy_)
@@ -100,16 +99,16 @@ class Corpus:
         f.entries = entries
 
     def broken_entry(self, f: CorpusFile, record: Any, reason: str, stage: str, check: str | None = None,
-                     keys: list[str | int] | None = None, samples: int = 0) -> Entry:
+                     parts: list[str] | None = None, samples: int = 0) -> Entry:
         """A record that must not reach training: rejected by ingest (`stage: ingest`, no samples) or surviving
         ingest and dropped by the filter `check` (`stage: filter`)."""
-        entry = Entry(record, keys, samples if stage == "filter" else 0)
+        entry = Entry(record, parts, samples if stage == "filter" else 0)
         self.broken.append((f, entry, reason, stage, check))
         return entry
 
-    def contaminated_entry(self, f: CorpusFile, record: Any, benchmark: str, keys: list[str | int] | None = None,
+    def contaminated_entry(self, f: CorpusFile, record: Any, benchmark: str, parts: list[str] | None = None,
                            samples: int = 1) -> Entry:
-        entry = Entry(record, keys, samples)
+        entry = Entry(record, parts, samples)
         self.contaminated.append((f, entry, benchmark))
         return entry
 

@@ -41,13 +41,13 @@ def _proofnet(corpus: Corpus) -> None:
               ("near", originals[3], Entry(proofnet(proofs[3], near_duplicate(proofs[3].statement, rng))))]
     empty = proofnet(_fresh_proof(corpus, rng), proof="")
     short = proofnet(_fresh_proof(corpus, rng), proof="Trivial.")
-    extra = [corpus.broken_entry(f, empty, "empty_field", "ingest", keys=[empty["id"]]),
-             corpus.broken_entry(f, short, "proof_too_short", "filter", "proof", [short["id"]], 1)]
-    corpus.fill(f, rng, originals, copies, extra, key_of=lambda record: record["id"])
+    extra = [corpus.broken_entry(f, empty, "empty_field", "ingest"),
+             corpus.broken_entry(f, short, "proof_too_short", "filter", "proof", samples=1)]
+    corpus.fill(f, rng, originals, copies, extra)
 
 
 def _olympiadbench(corpus: Corpus) -> None:
-    """OlympiadBench: question / solution list / final_answer; one sample per solution, keyed `<id>/<k>`."""
+    """OlympiadBench: question / solution list / final_answer; one sample per solution, id part `<k>`."""
     rng = corpus.rng("olympiadbench")
     f = corpus.file("math_proof/olympiadbench.jsonl", "olympiadbench", DOMAIN)
     ids = iter(rng.sample(range(1000, 9999), 80))
@@ -57,7 +57,7 @@ def _olympiadbench(corpus: Corpus) -> None:
         return Entry({"id": rid, "subfield": a.subfield, "context": None, "question": question or a.question,
                       "solution": [a.solution] if solutions is None else solutions, "final_answer": [a.answer],
                       "is_multiple_answer": False, "unit": None, "answer_type": "Numerical", "error": None},
-                     [f"{rid}/0"])
+                     ["0"])
 
     answers = [corpus.fresh(DOMAIN, lambda: make_answer(rng), lambda a: [a.question]) for _ in range(30)]
     originals = [olympiad(a) for a in answers]
@@ -70,9 +70,9 @@ def _olympiadbench(corpus: Corpus) -> None:
         if bench["id"] in MATH_BENCHMARK_SOLUTIONS:
             solution, final, subfield = MATH_BENCHMARK_SOLUTIONS[bench["id"]]
             planted = olympiad(Answer(bench["problem"], solution, final, subfield))
-            extra.append(corpus.contaminated_entry(f, planted.record, bench["benchmark"], planted.keys))
+            extra.append(corpus.contaminated_entry(f, planted.record, bench["benchmark"], planted.parts))
     empty = olympiad(make_answer(rng), solutions=["", "  "])
-    extra.append(corpus.broken_entry(f, empty.record, "empty_field", "ingest", keys=empty.keys))
+    extra.append(corpus.broken_entry(f, empty.record, "empty_field", "ingest", parts=empty.parts))
     corpus.fill(f, rng, originals, copies, extra)
 
 

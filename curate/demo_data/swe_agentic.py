@@ -160,8 +160,8 @@ def _nebius_file(corpus: Corpus) -> None:
               ("near", originals[3], Entry(_nebius(bugs[3], rng, 24, issue=near_duplicate(bugs[3].issue, rng))))]
     bad = _fresh_bug(corpus, rng, _swe_agent_issue)
     rec = _nebius(bad, rng, 1, patch=malformed_patch(bad.patch()))
-    extra = [corpus.broken_entry(f, rec, "malformed_patch", "filter", "swe", [rec["instance_id"]], 1)]
-    corpus.fill(f, rng, originals, copies, extra, key_of=lambda record: record["instance_id"])
+    extra = [corpus.broken_entry(f, rec, "malformed_patch", "filter", "swe", samples=1)]
+    corpus.fill(f, rng, originals, copies, extra)
 
 
 def _openhands_file(corpus: Corpus) -> None:
@@ -171,7 +171,7 @@ def _openhands_file(corpus: Corpus) -> None:
     originals = [Entry(_openhands(b, rng, 1)) for b in bugs]
     copies = [("exact", originals[0], Entry(_openhands(bugs[0], rng, 2))),
               ("near", originals[1], Entry(_openhands(bugs[1], rng, 2, near_duplicate(bugs[1].issue, rng))))]
-    corpus.fill(f, rng, originals, copies, key_of=lambda record: f"{record['instance_id']}/{record['run_id']}")
+    corpus.fill(f, rng, originals, copies)
 
 
 def build(corpus: Corpus) -> None:

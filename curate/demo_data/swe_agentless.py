@@ -61,9 +61,7 @@ def _agentless(bug: Bug, rng: random.Random, instance_id: str | None = None, iss
     }
 
 
-def _agentless_keys(record: dict[str, Any]) -> list[str]:
-    iid = record["instance_id"]
-    return [f"{iid}/file_level/0", f"{iid}/related_elements/0", f"{iid}/edit_location/0"]
+AGENTLESS_PARTS = ["file_level/0", "related_elements/0", "edit_location/0"]
 
 
 def _agentless_prompts(record: dict[str, Any]) -> list[str]:
@@ -75,15 +73,15 @@ def build(corpus: Corpus) -> None:
     f = corpus.file("swe_agentless/agentless_loc.jsonl", "agentless_localization", DOMAIN)
     made = [corpus.fresh(DOMAIN, lambda: (bug := make_bug(rng), _agentless(bug, rng)),
                          lambda pair: _agentless_prompts(pair[1])) for _ in range(28)]
-    originals = [Entry(record, _agentless_keys(record), 3) for _, record in made]
+    originals = [Entry(record, AGENTLESS_PARTS, 3) for _, record in made]
 
     def rerun(bug: Bug, near: bool) -> Entry:
         """The same instance run again under a new id; its issue text reworded by a few words when `near`."""
         record = _agentless(bug, rng, f"{bug.instance_id}-retry", near_duplicate(bug.issue, rng) if near else None)
-        return Entry(record, _agentless_keys(record), 3)
+        return Entry(record, AGENTLESS_PARTS, 3)
 
     copies = [("exact", originals[0], rerun(made[0][0], near=False)),
               ("near", originals[1], rerun(made[1][0], near=True))]
     skipped = _agentless(make_bug(rng), rng, empty=True)
-    extra = [corpus.broken_entry(f, skipped, "no_response", "ingest", keys=_agentless_keys(skipped)[:1])]
+    extra = [corpus.broken_entry(f, skipped, "no_response", "ingest", parts=AGENTLESS_PARTS[:1])]
     corpus.fill(f, rng, originals, copies, extra)

@@ -121,9 +121,9 @@ def _openai_file(corpus: Corpus) -> None:
     mistyped = _openai_tools(_fresh(corpus, rng, analysis_task), rng)
     call = mistyped["messages"][2]["tool_calls"][0]["function"]
     call["arguments"] = json.dumps({**json.loads(call["arguments"]), "timeout_s": "30"})
-    extra = [corpus.broken_entry(f, empty, "empty_assistant", "ingest", keys=[empty["id"]]),
-             corpus.broken_entry(f, mistyped, "argument_type_mismatch", "filter", "tool_calls", [mistyped["id"]], 1)]
-    corpus.fill(f, rng, originals, copies, extra, key_of=lambda record: record["id"])
+    extra = [corpus.broken_entry(f, empty, "empty_assistant", "ingest"),
+             corpus.broken_entry(f, mistyped, "argument_type_mismatch", "filter", "tool_calls", samples=1)]
+    corpus.fill(f, rng, originals, copies, extra)
 
 
 def build(corpus: Corpus) -> None:

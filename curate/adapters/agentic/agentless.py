@@ -29,7 +29,7 @@ def _responses(traj: dict[str, Any], field: str) -> list[str]:
 
 class AgentlessLocalizationAdapter(Adapter):
     """One sample per stage per response: file-level, related-element and edit-location localization, each the
-    stage's prompt as the user turn and the model's answer. Ids are `<instance_id>/<stage>/<k>`; meta.stage
+    stage's prompt as the user turn and the model's answer. Each sample's id part is `<stage>/<k>`; meta.stage
     names the stage and meta.found holds what Agentless parsed out of the answer (files / elements / edit
     locations). A stage Agentless skipped (empty traj) yields nothing; a record with no stage at all is a reject.
     """
@@ -56,7 +56,7 @@ class AgentlessLocalizationAdapter(Adapter):
                 meta = {"instance_id": instance_id, "stage": stage, "found": record.get(found_key),
                         "usage": traj.get("usage"), "sample_index": k}
                 messages = single_turn(prompt, response, f"{key}.response")
-                yield make_sample(ctx, f"{instance_id}/{stage}/{k}", messages, meta=meta)
+                yield make_sample(ctx, messages, part=f"{stage}/{k}", meta=meta)
                 produced += 1
         if not produced:
             raise SampleError("no_response", "no localization stage has a prompt and a non-empty response",
@@ -65,7 +65,7 @@ class AgentlessLocalizationAdapter(Adapter):
 
 class AgentlessRepairAdapter(Adapter):
     """Agentless repair `output.jsonl`: `traj` lists one {prompt, response} per generation. One sample per
-    generation with a non-empty response, id `<instance_id>/repair/<k>`, meta.stage = "repair"."""
+    generation with a non-empty response, id part `repair/<k>`, meta.stage = "repair"."""
 
     name = "agentless_repair"
     priority = 20
@@ -86,7 +86,7 @@ class AgentlessRepairAdapter(Adapter):
                 continue
             prompt = require_text(step, "prompt", f"{field}.prompt")
             meta = {"instance_id": instance_id, "stage": "repair", "usage": step.get("usage"), "sample_index": k}
-            yield make_sample(ctx, f"{instance_id}/repair/{k}", single_turn(prompt, response, f"{field}.response"),
+            yield make_sample(ctx, single_turn(prompt, response, f"{field}.response"), part=f"repair/{k}",
                               meta=meta)
             produced += 1
         if not produced:

@@ -9,8 +9,9 @@ from __future__ import annotations
 from typing import Any
 
 from curate.adapters.base import RecordContext
+from curate.adapters.chat.common import record_sample_id
 from curate.adapters.text import canonical_role, content_text, parse_tools, split_reasoning
-from curate.schema import Message, Sample, SampleError, sample_id
+from curate.schema import Message, Sample, SampleError
 
 
 def require(record: dict[str, Any], key: str, kind: type | tuple[type, ...], field: str = "") -> Any:
@@ -46,11 +47,12 @@ def assistant_message(text: str, field: str) -> Message:
     return Message(role="assistant", content=answer, reasoning_content=reasoning)
 
 
-def make_sample(ctx: RecordContext, key: str | int | None, messages: list[Message], *,
+def make_sample(ctx: RecordContext, messages: list[Message], *, part: str | None = None,
                 tools: list[dict[str, Any]] | None = None, meta: dict[str, Any] | None = None) -> Sample:
-    """A sample whose id derives from the record's native key when it has one, else its position in the source."""
+    """A sample id'd by its record's position (and `part`, when a record yields several; see record_sample_id);
+    the adapter keeps the record's native ids in `meta`."""
     return Sample(
-        id=sample_id(ctx.source, ctx.index if key is None else key),
+        id=record_sample_id(ctx, part),
         domain=ctx.domain,
         source=ctx.source,
         messages=messages,

@@ -17,7 +17,6 @@ class GymProofPromptAdapter(Adapter):
 
     markers: ClassVar[tuple[str, ...]]
     references: ClassVar[tuple[str, ...]]
-    id_key: ClassVar[str | None] = None
     priority = 25
 
     def detect(self, record: dict[str, Any]) -> bool:
@@ -32,8 +31,7 @@ class GymProofPromptAdapter(Adapter):
             meta[key] = record[key]
         if isinstance(record.get("metadata"), dict):
             meta["metadata"] = record["metadata"]
-        key = record.get(self.id_key) if self.id_key else None
-        yield make_sample(ctx, key, messages, tools=tools, meta=meta)
+        yield make_sample(ctx, messages, tools=tools, meta=meta)
 
 
 class ProofGenSelectAdapter(GymProofPromptAdapter):
@@ -51,7 +49,6 @@ class MathProofJudgementAdapter(GymProofPromptAdapter):
     name = "math_proof_judgement"
     markers = ("proof", "expected_judgement")
     references = ("problem_id", "problem", "proof", "expected_judgement")
-    id_key = "problem_id"
 
 
 class ProofVerificationAdapter(GymProofPromptAdapter):

@@ -43,10 +43,11 @@ class MiniSWEAgentAdapter(Adapter):
         messages = convert_openai_messages(require_list(record, "messages"), "messages")
         info = record.get("info") if isinstance(record.get("info"), dict) else {}
         meta = {
+            "id": record.get("id"),
             "instance_id": record.get("instance_id"),
             "patch": record.get("patch", info.get("submission")),
             "model": record.get("model"),
             "exit_status": info.get("exit_status"),
             "verified": record.get("verified"),
         }
-        yield make_sample(ctx, record.get("id") or record.get("instance_id"), messages, meta=meta)
+        yield make_sample(ctx, messages, meta=meta)

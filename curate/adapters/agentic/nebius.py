@@ -61,4 +61,4 @@ class NebiusSWEAgentAdapter(Adapter):
             "model": record.get("model_name"),
             "untrained_turns": untrained or None,
         }
-        yield make_sample(ctx, record.get("instance_id"), messages, meta=meta)
+        yield make_sample(ctx, messages, meta=meta)

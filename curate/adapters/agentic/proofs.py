@@ -26,7 +26,7 @@ class ProofNetAdapter(Adapter):
         proof = require_text(record, "nl_proof")
         meta = {"problem_id": record.get("id"), "formal_statement": record.get("formal_statement"),
                 "src_header": record.get("src_header")}
-        yield make_sample(ctx, record.get("id"), single_turn(statement, proof, "nl_proof"), meta=meta)
+        yield make_sample(ctx, single_turn(statement, proof, "nl_proof"), meta=meta)
 
 
 IMO_PROOFBENCH_META = {
@@ -53,12 +53,11 @@ class IMOProofBenchAdapter(Adapter):
         problem = require_text(record, "Problem")
         solution = require_text(record, "Solution")
         meta = {name: record.get(column) or None for column, name in IMO_PROOFBENCH_META.items()}
-        yield make_sample(ctx, record.get("Problem ID") or None, single_turn(problem, solution, "Solution"),
-                          meta=meta)
+        yield make_sample(ctx, single_turn(problem, solution, "Solution"), meta=meta)
 
 
 class OlympiadBenchAdapter(Adapter):
-    """OlympiadBench: one sample per human solution in `solution` (ids `<id>/<k>`), the problem's `context` (when
+    """OlympiadBench: one sample per human solution in `solution` (id part `<k>`), the problem's `context` (when
     present) before the question. The solutions already end in their answer; meta.final_answer keeps the
     answer list for checking, with answer_type, unit, subfield and is_multiple_answer."""
 
@@ -84,8 +83,7 @@ class OlympiadBenchAdapter(Adapter):
                     "answer_type": record.get("answer_type"), "unit": record.get("unit"),
                     "subfield": record.get("subfield"), "is_multiple_answer": record.get("is_multiple_answer"),
                     "solution_index": k}
-            key = f"{record['id']}/{k}" if record.get("id") is not None else f"{ctx.index}/{k}"
-            yield make_sample(ctx, key, single_turn(prompt, solution, field), meta=meta)
+            yield make_sample(ctx, single_turn(prompt, solution, field), part=str(k), meta=meta)
             produced += 1
         if not produced:
             raise SampleError("empty_field", "no non-empty solution", "solution")

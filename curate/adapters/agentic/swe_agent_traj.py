@@ -57,7 +57,7 @@ class SWEAgentTrajAdapter(Adapter):
             "environment": record.get("environment"),
             "steps": len(steps),
         }
-        yield make_sample(ctx, meta["instance_id"], messages, meta=meta)
+        yield make_sample(ctx, messages, meta=meta)
 
 
 def _with_single_call_id(msg: Any, field: str) -> Any:

@@ -41,5 +41,4 @@ class SWEGymOpenHandsAdapter(Adapter):
             "resolved": resolved,
             "patch": test_result.get("git_patch"),
         }
-        key = f"{record['instance_id']}/{record['run_id']}" if record.get("run_id") else record.get("instance_id")
-        yield make_sample(ctx, key, messages, tools=parse_tools(record.get("tools"), "tools"), meta=meta)
+        yield make_sample(ctx, messages, tools=parse_tools(record.get("tools"), "tools"), meta=meta)

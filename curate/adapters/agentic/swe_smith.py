@@ -94,6 +94,7 @@ class SWESmithAdapter(Adapter):
                 text_calls += 1
             messages.append(out)
         meta = {
+            "id": record.get("id"),
             "instance_id": record.get("instance_id"),
             "resolved": record.get("resolved"),
             "model": record.get("model"),
@@ -102,5 +103,4 @@ class SWESmithAdapter(Adapter):
             "structured_calls": structured,
             "text_calls": text_calls,
         }
-        key = record.get("id") or record.get("traj_id") or record.get("instance_id")
-        yield make_sample(ctx, key, messages, meta=meta)
+        yield make_sample(ctx, messages, meta=meta)

@@ -47,7 +47,7 @@ class SWERLGenPromptAdapter(Adapter):
             "dataset_split": record.get("dataset_split"),
             "instance": instance,
         }
-        yield make_sample(ctx, meta["instance_id"], messages, tools=tools, meta=meta)
+        yield make_sample(ctx, messages, tools=tools, meta=meta)
 
 
 class SWERLJudgePromptAdapter(Adapter):
@@ -73,4 +73,4 @@ class SWERLJudgePromptAdapter(Adapter):
             "dataset_name": record.get("dataset_name"),
             "dataset_split": record.get("dataset_split"),
         }
-        yield make_sample(ctx, record.get("instance_id"), messages, tools=tools, meta=meta)
+        yield make_sample(ctx, messages, tools=tools, meta=meta)

@@ -1,4 +1,4 @@
-"""What every chat adapter does the same way: sample ids from native record keys, and record-level meta."""
+"""What every adapter does the same way: sample ids from where a record sits in its source, and record-level meta."""
 
 from __future__ import annotations
 
@@ -8,22 +8,15 @@ from typing import Any
 from curate.adapters.base import RecordContext
 from curate.schema import Message, Sample, sample_id
 
-# Native id fields in the order they are trusted; the first present non-empty one is the record key.
-ID_FIELDS = ("id", "uuid", "hash_id", "instance_id", "task_id")
 
+def record_sample_id(ctx: RecordContext, part: str | None = None) -> str:
+    """The id of a record's sample: (source, record index[, the sample's part of the record]).
 
-def record_key(record: dict[str, Any], ctx: RecordContext, id_fields: Iterable[str] = ID_FIELDS) -> str | int:
-    """The record's native id when it has one, else its position in the source.
-
-    NeMo-Gym rollout files repeat a task's id once per rollout, so the rollout index joins the key there.
+    Unique by construction and stable across re-runs of the same file. Native ids are not: real data repeats them
+    (nebius has ~25 trajectories per instance_id, NeMo-Gym files one line per rollout of a task id), so they
+    stay in meta, never in the id. `part` names the sample when one record yields several (`file_level/0`).
     """
-    for name in id_fields:
-        value = record.get(name)
-        if isinstance(value, (str, int)) and not isinstance(value, bool) and str(value).strip():
-            if "_ng_rollout_index" in record:
-                return f"{value}#rollout{record['_ng_rollout_index']}"
-            return value
-    return ctx.index
+    return sample_id(ctx.source, ctx.index if part is None else f"{ctx.index}/{part}")
 
 
 def make_sample(record: dict[str, Any], ctx: RecordContext, adapter_name: str, messages: list[Message],
@@ -36,7 +29,7 @@ def make_sample(record: dict[str, Any], ctx: RecordContext, adapter_name: str, m
     meta["source_format"] = adapter_name
     meta.update(extra_meta or {})
     return Sample(
-        id=sample_id(ctx.source, record_key(record, ctx)),
+        id=record_sample_id(ctx),
         domain=ctx.domain,
         source=ctx.source,
         messages=messages,

@@ -41,18 +41,18 @@ class IngestError(ValueError):
     """`--strict` mode: the first reject stops the run, naming file, record and field."""
 
 
-def sample_text(sample: Sample) -> str:
-    """A plain-text view of a sample for text filters, MinHash and decontamination (datatrove `Document.text`)."""
-    parts = []
-    for m in sample.messages:
-        parts.append(f"{m.role}:")
-        if m.reasoning_content:
-            parts.append(m.reasoning_content)
-        if m.content:
-            parts.append(m.content)
-        for call in m.tool_calls or ():
-            parts.append(f"{call.name}({orjson.dumps(call.arguments).decode()})")
-    return "\n".join(parts)
+def _check_serialisable(sample: Sample) -> None:
+    """Meta, tools and tool arguments are stored as JSON text; a value JSON cannot hold (a set, a non-string key)
+    rejects the record here, naming the field, instead of stopping the writer."""
+    fields: list[tuple[str, Any]] = [("meta", sample.meta), ("tools", sample.tools)]
+    for i, message in enumerate(sample.messages):
+        for j, call in enumerate(message.tool_calls or ()):
+            fields.append((f"messages[{i}].tool_calls[{j}].arguments", call.arguments))
+    for name, value in fields:
+        try:
+            orjson.dumps(value)
+        except TypeError as err:  # orjson.JSONEncodeError is a TypeError
+            raise SampleError("unserializable_value", f"{name} holds a value JSON cannot store: {err}", name) from err
 
 
 def _shard_name(rank: int) -> str:
@@ -140,8 +140,8 @@ class AdaptRecords(PipelineStep):
                     continue
                 tally.kept += 1
                 tally.samples_out += len(samples)
-                for sample in samples:
-                    yield Document(text=sample_text(sample), id=sample.id,
+                for sample in samples:  # later steps only read the sample; text must just be non-empty for datatrove
+                    yield Document(text=sample.id, id=sample.id,
                                    metadata={"source": source, "index": index, "sample": sample})
         ledger.save_part(self.out_dir / PARTS_DIR / f"{rank:05d}.json")
 
@@ -163,6 +163,11 @@ class AdaptRecords(PipelineStep):
         for k, sample in enumerate(samples):
             try:
                 validate(sample)
+            except SampleError as err:
+                prefix = f"samples[{k}]." if len(samples) > 1 else ""
+                raise SampleError(err.reason, err.detail, prefix + err.field) from err
+            try:
+                _check_serialisable(sample)
             except SampleError as err:
                 prefix = f"samples[{k}]." if len(samples) > 1 else ""
                 raise SampleError(err.reason, err.detail, prefix + err.field) from err

@@ -13,7 +13,10 @@ batches and are not size-checked.
 
 from __future__ import annotations
 
+import base64
 import csv
+import datetime
+import decimal
 import gzip
 import io
 import os
@@ -411,14 +414,55 @@ def _has_surrogates(value: str) -> bool:
     return False
 
 
+def _needs_json_form(arrow_type: Any) -> bool:
+    """Arrow types whose Python values (bytes, Decimal, timedelta) JSON cannot store as they are."""
+    import pyarrow.types as pat
+
+    if pat.is_binary(arrow_type) or pat.is_large_binary(arrow_type) or pat.is_fixed_size_binary(arrow_type) \
+            or pat.is_decimal(arrow_type) or pat.is_duration(arrow_type):
+        return True
+    if pat.is_struct(arrow_type):
+        return any(_needs_json_form(arrow_type.field(i).type) for i in range(arrow_type.num_fields))
+    if pat.is_list(arrow_type) or pat.is_large_list(arrow_type) or pat.is_fixed_size_list(arrow_type):
+        return _needs_json_form(arrow_type.value_type)
+    if pat.is_map(arrow_type):
+        return _needs_json_form(arrow_type.key_type) or _needs_json_form(arrow_type.item_type)
+    return False
+
+
+def json_form(value: Any) -> Any:
+    """A faithful JSON value for an Arrow scalar: bytes → base64 text, Decimal → its exact digits, timedelta →
+    seconds; containers recursively. Dates and times stay (orjson writes them as ISO 8601)."""
+    if isinstance(value, dict):
+        return {k: json_form(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [json_form(v) for v in value]
+    if isinstance(value, bytes):
+        return base64.b64encode(value).decode("ascii")
+    if isinstance(value, decimal.Decimal):
+        return str(value)
+    if isinstance(value, datetime.timedelta):
+        return value.total_seconds()
+    return value
+
+
+def _arrow_rows(batches: Iterator[Any]) -> Iterator[tuple[int, Item]]:
+    """Rows of Arrow batches as dicts, with values JSON cannot store turned into their JSON form."""
+    index = 0
+    for batch in batches:
+        rows = batch.to_pylist()
+        coerce = [f.name for f in batch.schema if _needs_json_form(f.type)]
+        for row in rows:
+            for name in coerce:
+                row[name] = json_form(row[name])
+            yield index, row
+            index += 1
+
+
 def read_parquet(path: str) -> Iterator[tuple[int, Item]]:
     import pyarrow.parquet as pq
 
-    index = 0
-    for batch in pq.ParquetFile(path).iter_batches(batch_size=ARROW_BATCH_ROWS):
-        for row in batch.to_pylist():
-            yield index, row
-            index += 1
+    yield from _arrow_rows(pq.ParquetFile(path).iter_batches(batch_size=ARROW_BATCH_ROWS))
 
 
 def read_saved_dataset(source: Source) -> Iterator[tuple[int, Item]]:
@@ -426,11 +470,7 @@ def read_saved_dataset(source: Source) -> Iterator[tuple[int, Item]]:
 
     loaded = datasets.load_from_disk(source.path)
     dataset = loaded[source.split] if source.split is not None else loaded
-    index = 0
-    for table in dataset.with_format("arrow").iter(batch_size=ARROW_BATCH_ROWS):
-        for row in table.to_pylist():
-            yield index, row
-            index += 1
+    yield from _arrow_rows(dataset.with_format("arrow").iter(batch_size=ARROW_BATCH_ROWS))
 
 
 def read_hub(source: Source) -> Iterator[tuple[int, Item]]:

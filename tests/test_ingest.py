@@ -3,7 +3,10 @@ the same samples, output is byte-deterministic, and user mistakes stop the run b
 
 from __future__ import annotations
 
+import base64
 import csv
+import datetime
+import decimal
 import gzip
 import hashlib
 import json
@@ -197,6 +200,34 @@ def test_odd_data_that_trips_an_adapter_ends_as_a_reject(tmp_path: Path) -> None
     assert reject["record"] == 0 and reject["reason"] in {"adapter_error", "unknown_role", "bad_type"}
     if reject["reason"] == "adapter_error":
         assert reject["message"].startswith("sharegpt: TypeError")
+
+
+@pytest.mark.parametrize("arguments", ["{'x': {1, 2}}", "{1: 2}"])  # a set; a non-string key
+def test_value_json_cannot_store_is_one_reject_naming_the_field(tmp_path: Path, arguments: str) -> None:
+    call = f"<tool_call>{{'name': 'f', 'arguments': {arguments}}}</tool_call>"
+    sharegpt = {"conversations": [{"from": "human", "value": "hi"}, {"from": "gpt", "value": call}]}
+    path = tmp_path / "hermes.jsonl"
+    path.write_text(json.dumps(sharegpt) + "\n" + json.dumps(GOOD) + "\n")
+    ledger = ingest([str(path)], "chat", tmp_path / "out")
+    assert ledger["kept"] == 1 and ledger["by_reason"] == {"unserializable_value": 1}
+    (reject,) = rejects_of(tmp_path / "out")
+    assert reject["record"] == 0 and reject["field"] == "messages[1].tool_calls[0].arguments"
+
+
+def test_parquet_binary_decimal_and_duration_columns_are_kept_in_json_form(tmp_path: Path) -> None:
+    table = pa.table({
+        "messages": [GOOD["messages"], GOOD["messages"]],
+        "blob": pa.array([b"\x00\xff", None], pa.binary()),
+        "price": pa.array([decimal.Decimal("1.50"), None], pa.decimal128(5, 2)),
+        "took": pa.array([datetime.timedelta(seconds=90), None], pa.duration("s")),
+        "nested": pa.array([{"raw": b"ab"}, None], pa.struct([("raw", pa.binary())])),
+    })
+    pq.write_table(table, tmp_path / "typed.parquet")
+    ledger = ingest([str(tmp_path / "typed.parquet")], "chat", tmp_path / "out")
+    assert ledger["kept"] == 2 and ledger["rejected"] == 0
+    meta = next(iter_samples(tmp_path / "out")).meta
+    assert base64.b64decode(meta["blob"]) == b"\x00\xff" and decimal.Decimal(meta["price"]) == decimal.Decimal("1.50")
+    assert meta["took"] == 90.0 and base64.b64decode(meta["nested"]["raw"]) == b"ab"
 
 
 def test_strict_stops_at_the_first_reject_naming_file_record_field(bad_inputs: list[str], tmp_path: Path) -> None:

@@ -34,7 +34,6 @@ from curate.recipe import ExecutorSettings, Recipe, load_recipe
 from curate.schema import SAMPLE_SCHEMA
 
 STAGES = ("ingest", "filter", "dedup", "decontam", "mix")
-OUTPUT_FOLDERS = ("samples", "rejects", "duplicates")
 VERSIONED_PACKAGES = ("cascade", "datatrove", "pyarrow", "numpy", "xxhash", "orjson", "unidiff", "jsonschema")
 Progress = Callable[[str, str], None]  # (stage, message)
 SLURM_POLL_SECONDS = 30
@@ -247,10 +246,7 @@ class Build:
                 continue
             rows = pq.ParquetFile(path).metadata.num_rows
             files.append({"path": rel.as_posix(), "sha256": _sha256(path), "rows": rows})
-        versions = {}
-        for name in VERSIONED_PACKAGES:
-            with contextlib.suppress(importlib.metadata.PackageNotFoundError):
-                versions[name] = importlib.metadata.version(name)
+        versions = {name: v for name in VERSIONED_PACKAGES if (v := _version(name)) is not None}
         return {**packed, "recipe": self.recipe.name, "recipe_sha256": self.recipe.sha256, "seed": self.recipe.seed,
                 "stages": list(self.ledger), "files": files, "versions": versions}
 
@@ -354,16 +350,74 @@ def _sha256(path: Path) -> str:
 
 
 def ensure_demo_corpus(recipe_path: Path, seed: int) -> Path:
-    """A `demo_corpus: true` recipe reads the generated demo corpus beside it (`demo_corpus/`), written once."""
+    """A `demo_corpus: true` recipe reads the generated demo corpus beside it (`demo_corpus/`). It is written on
+    every build (deterministic, well under a second), so a corpus from another seed or an older generator never
+    lingers; unchanged bytes keep the input fingerprint (see `input_fingerprint`) and so the finished stages."""
     from curate.demo_data import write_demo_corpus
 
     root = recipe_path.resolve().parent / "demo_corpus"
-    if not (root / "planted.json").is_file():
-        write_demo_corpus(root, seed)
+    write_demo_corpus(root, seed)
     return root
 
 
-BUILD_OUTPUTS = (*STAGES, "logs", "tokenize", "packed", "ledger.json", "manifest.json", "pack_stats.json")
+# ---------------------------------------------------------------- the build stamp: what a finished build read
+
+STAMP = "build.json"
+LEGACY_STAMP = "recipe.sha256"  # the stamp before inputs were fingerprinted: such a build is rebuilt
+HASHED_FILE_BYTES = 64 << 20  # files up to this are fingerprinted by sha256, bigger ones by size + mtime_ns
+
+
+def _file_fingerprint(path: Path, root: Path) -> dict[str, Any]:
+    """Path (relative to `root` when under it) + size + sha256. Files over HASHED_FILE_BYTES get size + mtime_ns
+    instead, so re-running a build over multi-GB sources does not re-read them; touching such a file rebuilds."""
+    stat = path.stat()
+    resolved = path.resolve()
+    name = resolved.relative_to(root).as_posix() if resolved.is_relative_to(root) else resolved.as_posix()
+    if stat.st_size <= HASHED_FILE_BYTES:
+        return {"path": name, "size": stat.st_size, "sha256": _sha256(path)}
+    return {"path": name, "size": stat.st_size, "mtime_ns": stat.st_mtime_ns}
+
+
+def input_fingerprint(recipe: Recipe, root: Path) -> dict[str, Any]:
+    """What a build's outputs depend on besides the code: the recipe file, every source file (a folder: every file
+    under it) and benchmark file, and the cascade version. Hub sources are recorded by name only (not pinned)."""
+    inputs: list[dict[str, Any]] = []
+    paths = [s.path if s.path is not None else s.spec for s in recipe.sources]
+    for spec in [*paths, *(b.path for b in recipe.decontam.benchmarks)]:
+        path = Path(spec)
+        if spec.startswith("hf://"):
+            inputs.append({"hub": spec})
+        elif not path.exists():
+            inputs.append({"path": spec, "missing": True})  # ingest / decontam name it when they read it
+        else:
+            files = sorted(f for f in path.rglob("*") if f.is_file()) if path.is_dir() else [path]
+            inputs.extend(_file_fingerprint(f, root) for f in files)
+    return {"recipe_sha256": recipe.sha256, "cascade": _version("cascade"), "inputs": inputs}
+
+
+def _stale_reason(old: dict[str, Any], new: dict[str, Any]) -> str | None:
+    """Why a finished build no longer matches its recipe and inputs (None: it still does)."""
+    if old.get("recipe_sha256") != new["recipe_sha256"]:
+        return "the recipe changed"
+    if old.get("cascade") != new["cascade"]:
+        return f"cascade changed ({old.get('cascade')} → {new['cascade']})"
+    before = {orjson.dumps(i, option=orjson.OPT_SORT_KEYS) for i in old.get("inputs", [])}
+    changed = [i.get("path") or i.get("hub") for i in new["inputs"]
+               if orjson.dumps(i, option=orjson.OPT_SORT_KEYS) not in before]
+    if changed or len(old.get("inputs", [])) != len(new["inputs"]):
+        return f"inputs changed ({', '.join(map(str, changed[:3])) or 'files removed'})"
+    return None
+
+
+def _version(package: str) -> str | None:
+    try:
+        return importlib.metadata.version(package)
+    except importlib.metadata.PackageNotFoundError:
+        return None
+
+
+BUILD_OUTPUTS = (*STAGES, "logs", "tokenize", "packed", "ledger.json", "manifest.json", "pack_stats.json",
+                 LEGACY_STAMP)
 
 
 def remove_build_outputs(out: Path) -> None:
@@ -379,7 +433,8 @@ def remove_build_outputs(out: Path) -> None:
 def run_build(recipe_path: str | Path, out_dir: str | Path, workers: int | None = None,
               progress: Progress | None = None) -> Path:
     """Build the recipe into `out_dir` and return the final output folder (`OUT/packed` when the recipe packs,
-    else `OUT/mix`). Re-running into the same folder resumes a killed build; a changed recipe rebuilds it."""
+    else `OUT/mix`). Re-running into the same folder resumes a killed build; a changed recipe, source or benchmark
+    file (or cascade version) rebuilds it: `OUT/build.json` records what the build read."""
     recipe_path, out = Path(recipe_path), Path(out_dir)
     recipe = load_recipe(recipe_path)
     if recipe.demo_corpus:
@@ -390,13 +445,16 @@ def run_build(recipe_path: str | Path, out_dir: str | Path, workers: int | None 
         recipe.executor.workers = workers
     out.mkdir(parents=True, exist_ok=True)
     report = progress or (lambda stage, message: None)
-    stamp = out / "recipe.sha256"
-    if stamp.is_file() and stamp.read_text().strip() != recipe.sha256:
-        report("build", "the recipe changed since the last build here: rebuilding from scratch")
-        remove_build_outputs(out)
-    elif not stamp.is_file() and any(out.iterdir()):
+    stamp, fingerprint = out / STAMP, input_fingerprint(recipe, recipe_path.resolve().parent)
+    if stamp.is_file() or (out / LEGACY_STAMP).is_file():
+        previous = orjson.loads(stamp.read_bytes()) if stamp.is_file() else {}
+        reason = _stale_reason(previous, fingerprint) if previous else "an older cascade built it"
+        if reason is not None:
+            report("build", f"{reason} since the last build here: rebuilding from scratch")
+            remove_build_outputs(out)
+    elif any(out.iterdir()):
         raise ValueError(f"{out} is not empty and holds no build; use a new or empty --out folder")
-    stamp.write_text(recipe.sha256 + "\n")
+    stamp.write_bytes(orjson.dumps(fingerprint, option=orjson.OPT_INDENT_2))
     build = Build(recipe, out, report)
     for name in STAGES:
         build.stage(name, getattr(build, name))

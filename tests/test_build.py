@@ -3,6 +3,7 @@ identical across runs, worker counts and a kill + resume."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import random
@@ -193,6 +194,50 @@ def test_changed_recipe_rebuilds_and_foreign_folders_are_refused(tmp_path):
     (foreign / "thesis.tex").write_text("not a build")
     with pytest.raises(ValueError, match="holds no build"):
         run_build(path, foreign)
+
+
+def test_changed_sources_or_benchmarks_rebuild(tmp_path):
+    rng = random.Random(4)
+    questions = [words(rng, 20) for _ in range(6)]
+    data, bench = tmp_path / "data.jsonl", tmp_path / "bench.jsonl"
+    data.write_text("".join(json.dumps(record(q)) + "\n" for q in questions[:4]))
+    bench.write_text(json.dumps({"problem": words(rng, 20)}) + "\n")
+    path = tmp_path / "r.yaml"
+    path.write_text(yaml.safe_dump({"name": "fp", "sources": [{"path": "data.jsonl", "domain": "math"}],
+                                    "decontam": {"benchmarks": [{"name": "b", "path": "bench.jsonl",
+                                                                 "field": "problem"}]}}))
+    out = tmp_path / "out"
+
+    def ledger() -> dict:
+        run_build(path, out)
+        return orjson.loads((out / "ledger.json").read_bytes())["stages"]
+
+    assert ledger()["mix"]["rows_out"] == 4
+    data.write_text("".join(json.dumps(record(q)) + "\n" for q in questions))  # a changed source
+    assert ledger()["mix"]["rows_out"] == 6
+    bench.write_text(json.dumps({"problem": questions[5]}) + "\n")  # a changed benchmark
+    stages = ledger()
+    assert stages["decontam"]["dropped"] == 1 and stages["mix"]["rows_out"] == 5
+    stamp = orjson.loads((out / "build.json").read_bytes())
+    assert [i["path"] for i in stamp["inputs"]] == ["data.jsonl", "bench.jsonl"]  # relative to the recipe
+    assert stamp["inputs"][1]["sha256"] == hashlib.sha256(bench.read_bytes()).hexdigest()
+    stages_done = (out / "mix" / ".done").stat().st_mtime_ns
+    ledger()  # nothing changed: every stage resumes
+    assert (out / "mix" / ".done").stat().st_mtime_ns == stages_done
+
+
+def test_demo_corpus_is_regenerated_for_the_recipe_seed(tmp_path):
+    from curate.build import ensure_demo_corpus
+
+    recipe = tmp_path / "demo.yaml"
+    root = ensure_demo_corpus(recipe, seed=0)
+    files = {p: p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
+    first = next(iter(files))
+    first.write_text("edited by hand")
+    ensure_demo_corpus(recipe, seed=1)
+    assert (root / "planted.json").read_bytes() != files[root / "planted.json"]  # another seed, another corpus
+    ensure_demo_corpus(recipe, seed=0)
+    assert {p: p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()} == files
 
 
 def test_demo_recipe_removes_exactly_what_the_demo_corpus_planted(tmp_path):

@@ -454,11 +454,18 @@ def test_split_reasoning_rejects_two_blocks() -> None:
     assert info.value.reason == "nested_think"
 
 
-def test_hermes_parse_keeps_outside_text() -> None:
-    parsed = parse_hermes_tool_calls("Before <tool_call>{\"name\": \"f\", \"arguments\": \"{\\\"x\\\": 1}\"}"
-                                     "</tool_call> after")
-    assert parsed == ("Before  after", [ToolCall(name="f", arguments={"x": 1})])
-    assert parse_hermes_tool_calls("plain text") is None
+def test_hermes_calls_become_structured_only_as_the_tail_of_the_text() -> None:
+    """Structured calls render after the message text, so only calls that already end the text (after optional
+    leading text) convert; text after or between calls keeps the whole message verbatim."""
+    call = "<tool_call>{\"name\": \"f\", \"arguments\": \"{\\\"x\\\": 1}\"}</tool_call>"
+    assert parse_hermes_tool_calls(f"Before {call}\n{call}\n") == (
+        "Before", [ToolCall(name="f", arguments={"x": 1}), ToolCall(name="f", arguments={"x": 1})])
+    assert parse_hermes_tool_calls(call) == ("", [ToolCall(name="f", arguments={"x": 1})])
+    for text in (f"Let me check {call} and then report back.", f"{call} then {call}", "plain text"):
+        assert parse_hermes_tool_calls(text) is None
+    text = f"Let me check {call} and then report back."
+    s = convert({"conversations": [{"from": "human", "value": "hi"}, {"from": "gpt", "value": text}]})
+    assert s.messages[1].content == text and s.messages[1].tool_calls is None
 
 
 def test_responses_tool_schema_to_nested() -> None:

@@ -129,13 +129,18 @@ def _split_thought_markers(text: str, field: str) -> tuple[str | None, str]:
 
 
 def parse_hermes_tool_calls(text: str) -> tuple[str, list[ToolCall]] | None:
-    """Hermes `<tool_call>{"name", "arguments"}</tool_call>` blocks → (text outside the calls, calls).
+    """Hermes `<tool_call>{"name", "arguments"}</tool_call>` blocks that end the text → (text before them, calls).
 
-    None when the text has no blocks or any block is not a well-formed call: the caller then keeps the text
-    verbatim, so conversion is lossless either way and a malformed block is not a reject.
+    None when the text has no blocks, any block is not a well-formed call, or anything but whitespace follows the
+    first block (text after or between calls could not be put back where it was once the calls are structured):
+    the caller then keeps the text verbatim, so conversion is lossless either way and a malformed block is not a
+    reject.
     """
     blocks = list(_HERMES_CALL.finditer(text))
     if not blocks:
+        return None
+    gaps = [text[a.end():b.start()] for a, b in zip(blocks, blocks[1:], strict=False)] + [text[blocks[-1].end():]]
+    if any(gap.strip() for gap in gaps):
         return None
     calls = []
     for block in blocks:
@@ -148,8 +153,7 @@ def parse_hermes_tool_calls(text: str) -> tuple[str, list[ToolCall]] | None:
         if not isinstance(args, dict):
             return None
         calls.append(ToolCall(name=obj["name"], arguments=args, id=str(obj.get("id") or "")))
-    outside = _HERMES_CALL.sub("", text)
-    return outside.strip(), calls
+    return text[:blocks[0].start()].rstrip(), calls
 
 
 def _loads_call_object(text: str) -> Any:

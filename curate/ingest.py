@@ -7,6 +7,7 @@ The pipeline is three datatrove steps — read records, adapt them, write sample
 
 from __future__ import annotations
 
+import dataclasses
 import shutil
 import sys
 from pathlib import Path
@@ -250,8 +251,27 @@ def _run(pipeline: list[PipelineStep], out_dir: Path, tasks: int) -> None:
                           skip_completed=False).run()
 
 
+def _relabeled(specs: list[str], labels: list[str]) -> list[Source]:
+    """Sources labelled `labels[i]` in place of how `specs[i]` is spelled (a folder's files keep their path inside
+    it): labels are hashed into sample ids, so a build passes paths that do not depend on where the data lies."""
+    if len(labels) != len(specs):
+        raise ValueError(f"labels: {len(labels)} given for {len(specs)} sources")
+    out = []
+    for spec, label in zip(specs, labels, strict=True):
+        for source in resolve_sources([spec]):
+            if source.label == spec:
+                new = label
+            elif source.kind == "saved_dataset":  # a DatasetDict's split: `spec[split]`
+                new = label + source.label[len(spec):]
+            else:  # a file of a folder
+                new = f"{label}/{Path(source.label).relative_to(spec).as_posix()}"
+            out.append(dataclasses.replace(source, label=new))
+    return out
+
+
 def ingest(sources: list[str], domain: str, out_dir: Path, fmt: str = "auto", strict: bool = False,
-           max_record_bytes: int = DEFAULT_MAX_RECORD_BYTES, workers: int = 1, progress: bool | None = None) -> dict:
+           max_record_bytes: int = DEFAULT_MAX_RECORD_BYTES, workers: int = 1, progress: bool | None = None,
+           labels: list[str] | None = None) -> dict:
     """Ingest `sources` into `out_dir` (samples/, rejects/, ledger.json) and return the ledger.
 
     Raises FileNotFoundError for a missing source and ValueError for a bad domain or format, before anything runs;
@@ -265,6 +285,8 @@ def ingest(sources: list[str], domain: str, out_dir: Path, fmt: str = "auto", st
     if max_record_bytes <= 0:
         raise ValueError(f"max_record_bytes must be positive, got {max_record_bytes}")
     resolved = resolve_sources(sources)
+    if labels is not None:
+        resolved = _relabeled(sources, labels)
     out_dir = Path(out_dir)
     if out_dir.exists() and not out_dir.is_dir():
         raise ValueError(f"{out_dir}: the output must be a folder, and this is a file")

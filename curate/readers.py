@@ -301,10 +301,7 @@ def read_json(stream: BinaryIO, max_record_bytes: int) -> Iterator[tuple[int, It
     if not first:  # empty (or blank) file: no records
         return
     if first == b"{":
-        if _looks_like_jsonl(stream):
-            yield from read_jsonl(stream, max_record_bytes)
-        else:
-            yield from _whole_object(stream, max_record_bytes)
+        yield from _object_or_jsonl(stream, max_record_bytes)
         return
     if first != b"[":
         yield 0, Unreadable("malformed_json", "a .json file must hold an array or an object",
@@ -342,20 +339,31 @@ def read_json(stream: BinaryIO, max_record_bytes: int) -> Iterator[tuple[int, It
         yield 0, {"messages": held}
 
 
-def _looks_like_jsonl(stream: BinaryIO) -> bool:
-    """An object file whose first line is a complete JSON value is JSON Lines saved as .json."""
-    head = stream.peek(1 << 16)  # type: ignore[attr-defined]
-    first_line, newline, rest = head.partition(b"\n")
-    if not newline or not rest.strip():
-        return False
-    try:
-        return isinstance(orjson.loads(first_line), dict)
-    except orjson.JSONDecodeError:
-        return False
+def _object_or_jsonl(stream: BinaryIO, max_record_bytes: int) -> Iterator[tuple[int, Item]]:
+    """A file starting with `{` is JSON Lines saved as .json when its first line is a whole object on its own,
+    else one (pretty-printed) object. Decided from the first line read with a bounded readline, so a long first
+    line or a compressed stream (whose peek is short) cannot make JSONL look like one broken object.
+    """
+    line = stream.readline(max_record_bytes + 1)
+    if len(line) > max_record_bytes and not line.endswith(b"\n"):  # too large as a line and as an object
+        yield 0, Unreadable("record_too_large", f"first record exceeds the {max_record_bytes}-byte limit",
+                            excerpt_of(line))
+        del line
+        while (chunk := stream.readline(_SKIP_CHUNK)) and not chunk.endswith(b"\n"):
+            pass
+        yield from read_jsonl(stream, max_record_bytes, first_line=1)  # nothing more if it was one object
+        return
+    item = _parse_line(line)
+    if isinstance(item, dict):  # a one-line object followed by nothing is the same record 0 either way
+        yield 0, item
+        yield from read_jsonl(stream, max_record_bytes, first_line=1)
+        return
+    yield from _whole_object(line, stream, max_record_bytes)
 
 
-def _whole_object(stream: BinaryIO, max_record_bytes: int) -> Iterator[tuple[int, Item]]:
-    data = stream.read(max_record_bytes + 1)
+def _whole_object(head: bytes, stream: BinaryIO, max_record_bytes: int) -> Iterator[tuple[int, Item]]:
+    """One object spanning lines; `head` is the part already read."""
+    data = head + stream.read(max_record_bytes + 1 - len(head))
     if len(data) > max_record_bytes:
         yield 0, Unreadable("record_too_large", f"JSON object exceeds the {max_record_bytes}-byte limit",
                             excerpt_of(data))

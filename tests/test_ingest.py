@@ -230,6 +230,14 @@ def test_parquet_binary_decimal_and_duration_columns_are_kept_in_json_form(tmp_p
     assert meta["took"] == 90.0 and base64.b64decode(meta["nested"]["raw"]) == b"ab"
 
 
+def test_jsonl_saved_as_json_gz_counts_every_record(tmp_path: Path) -> None:
+    first = {"messages": [{"role": "user", "content": "q" * 10_000}, {"role": "assistant", "content": "a"}]}
+    path = tmp_path / "lines.json.gz"
+    path.write_bytes(gzip.compress("".join(json.dumps(r) + "\n" for r in [first, *[GOOD] * 5]).encode()))
+    ledger = ingest([str(path)], "chat", tmp_path / "out")
+    assert (ledger["in"], ledger["kept"]) == (6, 6)
+
+
 def test_strict_stops_at_the_first_reject_naming_file_record_field(bad_inputs: list[str], tmp_path: Path) -> None:
     bad = tmp_path / "roles.jsonl"
     bad.write_bytes(json.dumps(GOOD).encode() + b"\n" + BAD_CORPUS[4][0] + b"\n")

@@ -116,6 +116,24 @@ def test_jsonl_saved_as_json_reads_line_by_line(tmp_path: Path) -> None:
     assert read_all(path) == [(0, {"a": 1}), (1, {"a": 2})]
 
 
+@pytest.mark.parametrize("name", ["lines.json.gz", "lines.json", "lines.json.zst"])
+def test_jsonl_saved_as_json_with_a_long_first_line_reads_line_by_line(tmp_path: Path, name: str) -> None:
+    records = [{"i": i, "pad": "x" * (1_200_000 if i == 0 else 10)} for i in range(6)]  # > the 1 MiB read buffer
+    data = "".join(json.dumps(r) + "\n" for r in records).encode()
+    compress = {".gz": gzip.compress, ".zst": zstandard.ZstdCompressor().compress}.get(Path(name).suffix, bytes)
+    (tmp_path / name).write_bytes(compress(data))
+    assert read_all(tmp_path / name) == list(enumerate(records))
+
+
+def test_json_object_file_with_an_oversized_first_line(tmp_path: Path) -> None:
+    path = tmp_path / "big.json"
+    path.write_text(json.dumps({"big": "x" * 300_000}) + "\n" + json.dumps({"i": 1}) + "\n")
+    items = read_all(path, max_record_bytes=100_000)
+    assert reasons(items) == {0: "record_too_large"} and items[1] == (1, {"i": 1})
+    path.write_text(json.dumps({"big": "x" * 300_000}, indent=2))  # one pretty-printed object over the limit
+    assert reasons(read_all(path, max_record_bytes=100_000)) == {0: "record_too_large"}
+
+
 def test_empty_files_yield_nothing(tmp_path: Path) -> None:
     for name in ("e.jsonl", "e.csv", "e.jsonl.gz", "e.json"):
         (tmp_path / name).write_bytes(gzip.compress(b"") if name.endswith(".gz") else b"")

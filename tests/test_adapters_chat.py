@@ -296,6 +296,23 @@ def test_hermes_python_repr_calls() -> None:
     assert s.messages[1].content == "" and s.messages[2].content == "{'price': 251.3}"
 
 
+@pytest.mark.parametrize("literal", [
+    "{'name': 'f', 'arguments': {1: 'a'}}",  # int key
+    "{'name': 'f', 'arguments': {'tags': {'a', 'b'}}}",  # set
+    "{'name': 'f', 'arguments': {'point': (1, 2)}}",  # tuple
+    "{'name': 'f', 'arguments': {'raw': b'x'}}",  # bytes
+    "{'name': 'f', 'arguments': {'x': 1e999}}",  # inf
+    "{'name': 'f', 'arguments': {'z': 1j}}",  # complex
+])
+def test_hermes_python_literal_that_json_cannot_hold_keeps_text(literal: str) -> None:
+    """A Python-literal call is structured only when JSON can hold it; anything else stays text as written."""
+    text = f"Calling.\n<tool_call>\n{literal}\n</tool_call>"
+    assert parse_hermes_tool_calls(text) is None
+    s = convert({"conversations": [{"from": "human", "value": "hi"}, {"from": "gpt", "value": text}]})
+    assert s.messages[1].content == text and s.messages[1].tool_calls is None
+    assert from_row(to_row(s)) == s
+
+
 def test_hermes_block_that_does_not_parse_keeps_text() -> None:
     text = "Calling.\n<tool_call>\n{\"name\": \"f\", \"arguments\": {oops}}\n</tool_call>"
     s = convert({"conversations": [{"from": "human", "value": "hi"}, {"from": "gpt", "value": text}]})

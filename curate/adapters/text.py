@@ -8,6 +8,7 @@ adapters only pass the path along and the reject names the record's field.
 from __future__ import annotations
 
 import ast
+import math
 import re
 from typing import Any
 
@@ -158,15 +159,32 @@ def parse_hermes_tool_calls(text: str) -> tuple[str, list[ToolCall]] | None:
 
 def _loads_call_object(text: str) -> Any:
     """JSON, or a Python literal (Hermes function-calling data writes calls as Python dict reprs); None if neither.
-    `ast.literal_eval` evaluates literals only, never code."""
+
+    `ast.literal_eval` evaluates literals only, never code, but it also yields sets, tuples, bytes, complex numbers
+    and non-string keys, which no JSON call can hold: such a result is None too, so the text stays as written.
+    """
     try:
         return orjson.loads(text)
     except orjson.JSONDecodeError:
         pass
     try:
-        return ast.literal_eval(text)
+        value = ast.literal_eval(text)
     except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
         return None
+    return value if _is_json_value(value) else None
+
+
+def _is_json_value(value: Any) -> bool:
+    """True for what JSON can write back unchanged: dicts with str keys, lists, str, int, finite float, bool, None."""
+    if value is None or isinstance(value, (str, bool, int)):
+        return True
+    if isinstance(value, float):
+        return math.isfinite(value)
+    if isinstance(value, list):
+        return all(_is_json_value(item) for item in value)
+    if isinstance(value, dict):
+        return all(isinstance(k, str) and _is_json_value(v) for k, v in value.items())
+    return False
 
 
 def tool_call_from_dict(call: Any, field: str) -> ToolCall:

@@ -21,9 +21,9 @@ OBSERVATION_PREFIX = "<returncode>"
 
 class MiniSWEAgentAdapter(Adapter):
     """One sample per trajectory. Commands stay text: mini-swe-agent's protocol *is* a fenced bash block, and a
-    model trained on it is prompted the same way, so there is no call format to convert to. meta: instance_id,
-    patch (`patch` or info.submission), model, exit_status, and `verified` as ADP published it (kept under its
-    own name: ADP does not document it as SWE-bench resolution).
+    model trained on it is prompted the same way, so there is no call format to convert to. meta: id (ADP's row
+    id), instance_id, patch (`patch` or info.submission), model, exit_status, and `verified` as ADP published it
+    (kept under its own name: ADP does not document it as SWE-bench resolution).
     """
 
     name = "mini_swe_agent"

@@ -5,7 +5,8 @@ Multi-process:    torchrun --nproc-per-node 8 [--nnodes ... --rdzv-endpoint ...]
 (`cascade train` does the same and can launch torchrun itself with --nproc-per-node.)
 
 Loss of a step = Σ supervised-token losses over all ranks and micro batches / global supervised-token count: each
-micro batch backpropagates loss_sum × world / count, because FSDP's reduce-scatter averages gradients over ranks.
+micro batch backpropagates loss_sum × world / count, because FSDP's reduce-scatter averages gradients over ranks
+(once per step, after the last micro batch, with `parallel.defer_grad_sync`).
 """
 
 from __future__ import annotations
@@ -137,7 +138,7 @@ def train(config: TrainConfig, resume: bool = False, on_step_end: Callable[[int]
         checkpoint = latest_checkpoint(output_dir) if resume else None
         if checkpoint is not None:
             state = load_checkpoint(checkpoint, model, optimizer, context)
-            check_resume_settings(checkpoint, state["settings"], run_settings(config, total_steps))
+            check_resume_settings(checkpoint, state.get("settings", {}), run_settings(config, total_steps))
             loader.check_resume(state["data"])
             start_step = int(state["step"])
             logger.info(f"resumed from {checkpoint} at step {start_step}")

@@ -30,7 +30,7 @@ from curate.decontam import DecontamCheck
 from curate.dedup import PipelinePlan, dedup_plans
 from curate.documents import SampleShardReader, StageWriter
 from curate.filters import build_filter_steps
-from curate.recipe import ExecutorSettings, Recipe, load_recipe
+from curate.recipe import ExecutorSettings, Recipe, SourceSpec, load_recipe
 from curate.schema import SAMPLE_SCHEMA
 
 STAGES = ("ingest", "filter", "dedup", "decontam", "mix")
@@ -147,9 +147,18 @@ def stage_entry(in_rows: int, stage_dir: Path) -> dict[str, Any]:
 
 
 class Build:
-    def __init__(self, recipe: Recipe, out_dir: Path, progress: Progress):
+    def __init__(self, recipe: Recipe, out_dir: Path, progress: Progress, label_root: Path):
         self.recipe, self.out, self.progress = recipe, out_dir, progress
+        self.label_root = label_root.resolve()  # source labels (hashed into sample ids) are relative to it
         self.ledger: dict[str, Any] = {}
+
+    def source_label(self, source: SourceSpec) -> str:
+        """How ids name a source: its path relative to the recipe's folder (the demo corpus for a demo recipe), so
+        one recipe + data in another folder builds the same ids and manifest; paths outside it stay absolute."""
+        if source.path is None:
+            return source.spec
+        path = Path(source.path).resolve()
+        return path.relative_to(self.label_root).as_posix() if path.is_relative_to(self.label_root) else str(path)
 
     def stage(self, name: str, run: Callable[[Path], dict[str, Any]]) -> None:
         stage_dir = self.out / name
@@ -176,12 +185,12 @@ class Build:
                 summary = orjson.loads((part / "ledger.json").read_bytes())
             else:
                 summary = ingest([source.spec], source.domain, part, fmt=source.format, strict=source.strict,
-                                 progress=False)
-            self.progress("ingest", f"{source.spec}: {summary['samples_out']} samples")
+                                 progress=False, labels=[self.source_label(source)])
+            self.progress("ingest", f"{self.source_label(source)}: {summary['samples_out']} samples")
             totals.update(records_in=summary["in"], kept=summary["kept"], rejected=summary["rejected"],
                           samples_out=summary["samples_out"])
             reasons.update({f"ingest:{k}": v for k, v in summary["by_reason"].items()})
-            per_source.append({"source": source.spec, "domain": source.domain, "in": summary["in"],
+            per_source.append({"source": self.source_label(source), "domain": source.domain, "in": summary["in"],
                                "kept": summary["kept"], "dropped": summary["rejected"],
                                "samples_out": summary["samples_out"]})
         entry = {"in": totals["records_in"], "kept": totals["kept"], "dropped": totals["rejected"], "duplicates": 0,
@@ -437,8 +446,10 @@ def run_build(recipe_path: str | Path, out_dir: str | Path, workers: int | None 
     file (or cascade version) rebuilds it: `OUT/build.json` records what the build read."""
     recipe_path, out = Path(recipe_path), Path(out_dir)
     recipe = load_recipe(recipe_path)
+    label_root = recipe_path.resolve().parent
     if recipe.demo_corpus:
-        recipe = load_recipe(recipe_path, demo_root=ensure_demo_corpus(recipe_path, recipe.seed))
+        label_root = ensure_demo_corpus(recipe_path, recipe.seed)
+        recipe = load_recipe(recipe_path, demo_root=label_root)
     if workers is not None:
         if workers < 1:
             raise ValueError(f"workers must be >= 1, got {workers}")
@@ -455,7 +466,7 @@ def run_build(recipe_path: str | Path, out_dir: str | Path, workers: int | None 
     elif any(out.iterdir()):
         raise ValueError(f"{out} is not empty and holds no build; use a new or empty --out folder")
     stamp.write_bytes(orjson.dumps(fingerprint, option=orjson.OPT_INDENT_2))
-    build = Build(recipe, out, report)
+    build = Build(recipe, out, report, label_root)
     for name in STAGES:
         build.stage(name, getattr(build, name))
     for i in range(1, len(STAGES)):

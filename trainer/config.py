@@ -147,10 +147,10 @@ class ParallelConfig:
     activation_checkpointing: bool = True
     mixed_precision: str = "auto"
     loss_chunk_tokens: int = 4096  # LM head + CE run over this many supervised tokens at a time
-    # Reduce-scatter gradients once per step (after the last micro batch) instead of after every micro batch: less
-    # communication, but each rank holds the unsharded gradients of the whole model meanwhile (param dtype, so bf16
-    # accumulation under mixed precision). Set false when those do not fit.
-    defer_grad_sync: bool = True
+    # true: reduce-scatter gradients once per step (after the last micro batch) instead of after every micro batch.
+    # Less communication, but each rank then holds the unsharded gradients of the whole model (in the param dtype,
+    # so bf16 accumulation under mixed precision): off by default, since for the 30B base that is ~60 GB per GPU.
+    defer_grad_sync: bool = False
 
     def validate(self, path: str) -> None:
         if self.mixed_precision not in ("auto", "bf16", "fp32"):

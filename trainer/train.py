@@ -83,7 +83,7 @@ class StepOutcome:
 
 
 def train_step(model: PackedCausalLM, optimizer: torch.optim.Optimizer, micro_batches: list[MicroBatch], lr: float,
-               grad_clip: float, context: DistributedContext, defer_grad_sync: bool = True) -> StepOutcome:
+               grad_clip: float, context: DistributedContext, defer_grad_sync: bool = False) -> StepOutcome:
     """One optimizer step over this rank's micro batches (gradient accumulation), normalised globally; with
     `defer_grad_sync` an FSDP model reduce-scatters the summed gradients once, after the last micro batch."""
     totals = torch.tensor([sum(mb.num_supervised for mb in micro_batches), sum(mb.num_tokens for mb in micro_batches),

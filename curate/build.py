@@ -459,9 +459,9 @@ def run_build(recipe_path: str | Path, out_dir: str | Path, workers: int | None 
     stamp, fingerprint = out / STAMP, input_fingerprint(recipe, recipe_path.resolve().parent)
     if stamp.is_file() or (out / LEGACY_STAMP).is_file():
         previous = orjson.loads(stamp.read_bytes()) if stamp.is_file() else {}
-        reason = _stale_reason(previous, fingerprint) if previous else "an older cascade built it"
+        reason = _stale_reason(previous, fingerprint) if previous else "the build here predates input fingerprints"
         if reason is not None:
-            report("build", f"{reason} since the last build here: rebuilding from scratch")
+            report("build", f"rebuilding from scratch: {reason}")
             remove_build_outputs(out)
     elif any(out.iterdir()):
         raise ValueError(f"{out} is not empty and holds no build; use a new or empty --out folder")

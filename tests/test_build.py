@@ -206,18 +206,21 @@ def test_changed_sources_or_benchmarks_rebuild(tmp_path):
     path.write_text(yaml.safe_dump({"name": "fp", "sources": [{"path": "data.jsonl", "domain": "math"}],
                                     "decontam": {"benchmarks": [{"name": "b", "path": "bench.jsonl",
                                                                  "field": "problem"}]}}))
-    out = tmp_path / "out"
+    out, messages = tmp_path / "out", []
 
     def ledger() -> dict:
-        run_build(path, out)
+        messages.clear()
+        run_build(path, out, progress=lambda stage, message: messages.append(message))
         return orjson.loads((out / "ledger.json").read_bytes())["stages"]
 
     assert ledger()["mix"]["rows_out"] == 4
     data.write_text("".join(json.dumps(record(q)) + "\n" for q in questions))  # a changed source
     assert ledger()["mix"]["rows_out"] == 6
+    assert messages[0] == "rebuilding from scratch: inputs changed (data.jsonl)"
     bench.write_text(json.dumps({"problem": questions[5]}) + "\n")  # a changed benchmark
     stages = ledger()
     assert stages["decontam"]["dropped"] == 1 and stages["mix"]["rows_out"] == 5
+    assert messages[0] == "rebuilding from scratch: inputs changed (bench.jsonl)"
     stamp = orjson.loads((out / "build.json").read_bytes())
     assert [i["path"] for i in stamp["inputs"]] == ["data.jsonl", "bench.jsonl"]  # relative to the recipe
     assert stamp["inputs"][1]["sha256"] == hashlib.sha256(bench.read_bytes()).hexdigest()

@@ -3,7 +3,7 @@ tokenizer/packing settings and the trainer's section — validated into dataclas
 
 Errors name the key path (`mix.code_reasoning.weight: expected a number`). Relative paths resolve against the
 recipe's folder, except source paths of a `demo_corpus: true` recipe, which resolve against the demo corpus that
-`cascade build` writes once into `demo_corpus/` beside the recipe (so the demo recipe runs with no data on disk;
+`cascade build` (re)writes into `demo_corpus/` beside the recipe (so the demo recipe runs with no data on disk;
 beside the recipe rather than in OUT so that builds into different folders read identical source paths and ids).
 """
 

@@ -9,6 +9,10 @@ Memory: JSONL lines are read with a bounded readline, so a line over `max_record
 whole-file JSON object is read up to the limit; JSON arrays stream through ijson, which builds each element before
 its size is known (an oversized element is rejected after parsing); Parquet and `datasets` rows come in Arrow
 batches and are not size-checked.
+
+Values JSON or our JSON storage cannot hold as they are get a faithful JSON form: integers past 64 bits keep their
+exact digits as text (orjson would read them as floats, yajl stops the file), and Arrow binary / decimal / duration
+values become base64 text / exact digits / seconds.
 """
 
 from __future__ import annotations
@@ -19,9 +23,10 @@ import datetime
 import decimal
 import gzip
 import io
+import json
 import os
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -39,6 +44,8 @@ KINDS = {".jsonl": "jsonl", ".ndjson": "jsonl", ".json": "json", ".traj": "json"
 # Keys of one chat message: a top-level JSON list of only such dicts is one conversation (mini-swe-agent *.traj.json).
 _MESSAGE_KEYS = frozenset({"role", "content", "name", "tool_calls", "tool_call_id", "reasoning_content",
                            "function_call", "thinking"})
+_LONG_DIGITS = re.compile(rb"\d{19}")  # an integer this long may be past 64 bits
+_INT_MIN, _INT_MAX = -(1 << 63), (1 << 64) - 1  # what orjson reads and writes as integers
 _HUB_ID = re.compile(r"^[\w.-]+/[\w.-]+(/[\w.-]+)?(:[\w.-]+)?$")
 
 
@@ -216,13 +223,16 @@ def _skip_bom(stream: BinaryIO) -> None:
 
 def _parse_line(line: bytes) -> Item:
     try:
-        return orjson.loads(line)
+        item = orjson.loads(line)
     except orjson.JSONDecodeError as err:
         try:
             line.decode("utf-8")
         except UnicodeDecodeError as bad:
             return Unreadable("invalid_utf8", f"invalid UTF-8 at byte {bad.start}", excerpt_of(line))
         return Unreadable("malformed_json", str(err), excerpt_of(line))
+    if _LONG_DIGITS.search(line):  # orjson reads integers past 64 bits as floats: parse again keeping their digits
+        return json.loads(line, parse_int=_int_or_text)
+    return item
 
 
 def read_jsonl(stream: BinaryIO, max_record_bytes: int, first_line: int = 0,
@@ -290,7 +300,47 @@ def _first_byte(stream: BinaryIO) -> bytes:
     return head.lstrip()[:1]
 
 
-def read_json(stream: BinaryIO, max_record_bytes: int) -> Iterator[tuple[int, Item]]:
+def _int_or_text(digits: str) -> int | str:
+    """Integers past 64 bits (which orjson and Parquet cannot hold) keep their exact digits, as text."""
+    value = int(digits)
+    return value if _INT_MIN <= value <= _INT_MAX else digits
+
+
+def _big_ints_as_text(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _big_ints_as_text(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_big_ints_as_text(v) for v in value]
+    if type(value) is int and not _INT_MIN <= value <= _INT_MAX:
+        return str(value)
+    return value
+
+
+def _array_elements(stream: BinaryIO, reopen: Callable[[], BinaryIO] | None) -> Iterator[tuple[Any, int]]:
+    """(element, bytes read up to its end) of a top-level JSON array. yajl (fast) stops at an integer past 64
+    bits, so on that error the file is read again with ijson's Python parser, which keeps such integers."""
+    counter = _CountingReader(stream)
+    done = 0
+    try:
+        for element in ijson.items(counter, "item", use_float=True):
+            yield element, counter.position
+            done += 1
+        return
+    except ijson.JSONError as err:
+        if reopen is None or "integer overflow" not in str(err):
+            raise
+    with reopen() as again:
+        _skip_bom(again)
+        _first_byte(again)
+        counter = _CountingReader(again)
+        python_backend = ijson.get_backend("python")
+        for k, element in enumerate(python_backend.items(counter, "item", use_float=True)):
+            if k >= done:
+                yield _big_ints_as_text(element), counter.position
+
+
+def read_json(stream: BinaryIO, max_record_bytes: int,
+              reopen: Callable[[], BinaryIO] | None = None) -> Iterator[tuple[int, Item]]:
     """A JSON array streams element by element; a whole-file object is one record (SWE-agent .traj).
 
     A list made only of chat messages is one conversation `{"messages": [...]}` (mini-swe-agent `*.traj.json`).
@@ -307,14 +357,13 @@ def read_json(stream: BinaryIO, max_record_bytes: int) -> Iterator[tuple[int, It
         yield 0, Unreadable("malformed_json", "a .json file must hold an array or an object",
                             excerpt_of(stream.read(EXCERPT_BYTES)))
         return
-    counter = _CountingReader(stream)
     held: list[Any] = []  # leading message dicts, kept until we know whether the whole list is one conversation
     holding = True
     index, last_position = 0, 0
     try:
-        for element in ijson.items(counter, "item", use_float=True):
-            size, last_position = counter.position - last_position, counter.position
-            if holding and _is_message(element) and counter.position <= max_record_bytes:
+        for element, position in _array_elements(stream, reopen):
+            size, last_position = position - last_position, position
+            if holding and _is_message(element) and position <= max_record_bytes:
                 held.append(element)
                 continue
             if holding:
@@ -508,4 +557,4 @@ def iter_records(source: Source, max_record_bytes: int = DEFAULT_MAX_RECORD_BYTE
             elif source.kind == "csv":
                 yield from read_csv(stream, max_record_bytes)
             else:
-                yield from read_json(stream, max_record_bytes)
+                yield from read_json(stream, max_record_bytes, reopen=lambda: open_binary(source.path))

@@ -238,6 +238,14 @@ def test_jsonl_saved_as_json_gz_counts_every_record(tmp_path: Path) -> None:
     assert (ledger["in"], ledger["kept"]) == (6, 6)
 
 
+def test_big_integer_in_a_json_array_keeps_every_record(tmp_path: Path) -> None:
+    path = tmp_path / "big.json"
+    path.write_text(json.dumps([GOOD, {**GOOD, "seed": 1 << 70}, GOOD]))
+    ledger = ingest([str(path)], "chat", tmp_path / "out")
+    assert (ledger["in"], ledger["kept"]) == (3, 3)
+    assert [s.meta.get("seed") for s in iter_samples(tmp_path / "out")] == [None, str(1 << 70), None]
+
+
 def test_strict_stops_at_the_first_reject_naming_file_record_field(bad_inputs: list[str], tmp_path: Path) -> None:
     bad = tmp_path / "roles.jsonl"
     bad.write_bytes(json.dumps(GOOD).encode() + b"\n" + BAD_CORPUS[4][0] + b"\n")

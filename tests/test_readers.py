@@ -134,6 +134,19 @@ def test_json_object_file_with_an_oversized_first_line(tmp_path: Path) -> None:
     assert reasons(read_all(path, max_record_bytes=100_000)) == {0: "record_too_large"}
 
 
+BIG = 123456789012345678901234567890
+
+
+@pytest.mark.parametrize("name", ["big.json", "big.json.gz", "big.jsonl"])
+def test_integers_past_64_bits_keep_their_digits_and_the_rest_of_the_file(tmp_path: Path, name: str) -> None:
+    records = [{"i": 0}, {"i": 1, "big": BIG, "neg": -BIG, "u64": (1 << 64) - 1, "f": 1.5}, {"i": 2}]
+    text = json.dumps(records) if ".json" in name and "jsonl" not in name else "".join(
+        json.dumps(r) + "\n" for r in records)
+    (tmp_path / name).write_bytes(gzip.compress(text.encode()) if name.endswith(".gz") else text.encode())
+    expected = [{"i": 0}, {"i": 1, "big": str(BIG), "neg": str(-BIG), "u64": (1 << 64) - 1, "f": 1.5}, {"i": 2}]
+    assert read_all(tmp_path / name) == list(enumerate(expected))
+
+
 def test_empty_files_yield_nothing(tmp_path: Path) -> None:
     for name in ("e.jsonl", "e.csv", "e.jsonl.gz", "e.json"):
         (tmp_path / name).write_bytes(gzip.compress(b"") if name.endswith(".gz") else b"")

@@ -42,7 +42,7 @@ class IngestError(ValueError):
     """`--strict` mode: the first reject stops the run, naming file, record and field."""
 
 
-def _check_serialisable(sample: Sample) -> None:
+def check_storable(sample: Sample) -> None:
     """Meta, tools and tool arguments are stored as JSON text; a value JSON cannot hold (a set, a non-string key)
     rejects the record here, naming the field, instead of stopping the writer."""
     fields: list[tuple[str, Any]] = [("meta", sample.meta), ("tools", sample.tools)]
@@ -168,7 +168,7 @@ class AdaptRecords(PipelineStep):
                 prefix = f"samples[{k}]." if len(samples) > 1 else ""
                 raise SampleError(err.reason, err.detail, prefix + err.field) from err
             try:
-                _check_serialisable(sample)
+                check_storable(sample)
             except SampleError as err:
                 prefix = f"samples[{k}]." if len(samples) > 1 else ""
                 raise SampleError(err.reason, err.detail, prefix + err.field) from err

@@ -12,7 +12,7 @@ batches and are not size-checked.
 
 Values JSON or our JSON storage cannot hold as they are get a faithful JSON form: integers past 64 bits keep their
 exact digits as text (orjson would read them as floats, yajl stops the file), and Arrow binary / decimal / duration
-values become base64 text / exact digits / seconds.
+values become base64 text / exact digits / seconds / ISO 8601.
 """
 
 from __future__ import annotations
@@ -476,7 +476,7 @@ def _needs_json_form(arrow_type: Any) -> bool:
     import pyarrow.types as pat
 
     if pat.is_binary(arrow_type) or pat.is_large_binary(arrow_type) or pat.is_fixed_size_binary(arrow_type) \
-            or pat.is_decimal(arrow_type) or pat.is_duration(arrow_type):
+            or pat.is_decimal(arrow_type) or pat.is_duration(arrow_type) or pat.is_temporal(arrow_type):
         return True
     if pat.is_struct(arrow_type):
         return any(_needs_json_form(arrow_type.field(i).type) for i in range(arrow_type.num_fields))
@@ -489,7 +489,7 @@ def _needs_json_form(arrow_type: Any) -> bool:
 
 def json_form(value: Any) -> Any:
     """A faithful JSON value for an Arrow scalar: bytes → base64 text, Decimal → its exact digits, timedelta →
-    seconds; containers recursively. Dates and times stay (orjson writes them as ISO 8601)."""
+    seconds, dates and times → ISO 8601; containers recursively."""
     if isinstance(value, dict):
         return {k: json_form(v) for k, v in value.items()}
     if isinstance(value, list):
@@ -500,6 +500,8 @@ def json_form(value: Any) -> Any:
         return str(value)
     if isinstance(value, datetime.timedelta):
         return value.total_seconds()
+    if isinstance(value, datetime.date | datetime.time):  # pandas.Timestamp (ns) too, which orjson cannot write
+        return value.isoformat()
     return value
 
 

@@ -21,9 +21,9 @@ from typer.testing import CliRunner
 
 import curate.ingest
 from cli import app
-from curate.ingest import IngestError, ingest
+from curate.ingest import IngestError, check_storable, ingest
 from curate.sample_io import iter_samples
-from curate.schema import Sample
+from curate.schema import Message, Sample, SampleError, ToolCall
 
 GOOD = {"messages": [
     {"role": "system", "content": "You are terse."},
@@ -202,16 +202,16 @@ def test_odd_data_that_trips_an_adapter_ends_as_a_reject(tmp_path: Path) -> None
         assert reject["message"].startswith("sharegpt: TypeError")
 
 
-@pytest.mark.parametrize("arguments", ["{'x': {1, 2}}", "{1: 2}"])  # a set; a non-string key
-def test_value_json_cannot_store_is_one_reject_naming_the_field(tmp_path: Path, arguments: str) -> None:
-    call = f"<tool_call>{{'name': 'f', 'arguments': {arguments}}}</tool_call>"
-    sharegpt = {"conversations": [{"from": "human", "value": "hi"}, {"from": "gpt", "value": call}]}
-    path = tmp_path / "hermes.jsonl"
-    path.write_text(json.dumps(sharegpt) + "\n" + json.dumps(GOOD) + "\n")
-    ledger = ingest([str(path)], "chat", tmp_path / "out")
-    assert ledger["kept"] == 1 and ledger["by_reason"] == {"unserializable_value": 1}
-    (reject,) = rejects_of(tmp_path / "out")
-    assert reject["record"] == 0 and reject["field"] == "messages[1].tool_calls[0].arguments"
+@pytest.mark.parametrize(("meta", "arguments", "field"), [
+    ({}, {"x": {1, 2}}, "messages[1].tool_calls[0].arguments"),  # a set
+    ({1: 2}, {}, "meta"),  # a non-string key
+])
+def test_value_json_cannot_store_is_a_reject_naming_the_field(meta: dict, arguments: dict, field: str) -> None:
+    sample = Sample(id="s", domain="chat", source="x", meta=meta, messages=[
+        Message("user", "hi"), Message("assistant", "", tool_calls=[ToolCall("f", arguments)])])
+    with pytest.raises(SampleError, match="JSON cannot store") as caught:
+        check_storable(sample)
+    assert (caught.value.reason, caught.value.field) == ("unserializable_value", field)
 
 
 def test_parquet_binary_decimal_and_duration_columns_are_kept_in_json_form(tmp_path: Path) -> None:
@@ -221,6 +221,7 @@ def test_parquet_binary_decimal_and_duration_columns_are_kept_in_json_form(tmp_p
         "price": pa.array([decimal.Decimal("1.50"), None], pa.decimal128(5, 2)),
         "took": pa.array([datetime.timedelta(seconds=90), None], pa.duration("s")),
         "nested": pa.array([{"raw": b"ab"}, None], pa.struct([("raw", pa.binary())])),
+        "at": pa.array([1_700_000_000_123_456_789, None], pa.timestamp("ns")),  # pandas.Timestamp in Python
     })
     pq.write_table(table, tmp_path / "typed.parquet")
     ledger = ingest([str(tmp_path / "typed.parquet")], "chat", tmp_path / "out")
@@ -228,6 +229,7 @@ def test_parquet_binary_decimal_and_duration_columns_are_kept_in_json_form(tmp_p
     meta = next(iter_samples(tmp_path / "out")).meta
     assert base64.b64decode(meta["blob"]) == b"\x00\xff" and decimal.Decimal(meta["price"]) == decimal.Decimal("1.50")
     assert meta["took"] == 90.0 and base64.b64decode(meta["nested"]["raw"]) == b"ab"
+    assert meta["at"] == "2023-11-14T22:13:20.123456789"
 
 
 def test_jsonl_saved_as_json_gz_counts_every_record(tmp_path: Path) -> None:

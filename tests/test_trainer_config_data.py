@@ -174,3 +174,26 @@ def test_example_config_loads_and_shows_the_defaults() -> None:
     for section in ("optim", "batch", "parallel", "checkpoint"):
         assert getattr(config, section) == getattr(defaults, section), section
     assert config.data.balance_attention == defaults.data.balance_attention
+
+
+def test_recipe_rebuilds_its_mix_when_the_source_data_changes(tmp_path: Path) -> None:
+    def chats(n: int, start: int = 0) -> str:
+        return "".join(json.dumps({"messages": [{"role": "user", "content": f"question number {i} " * 3},
+                                                {"role": "assistant", "content": f"answer {i} " * 5}]}) + "\n"
+                       for i in range(start, start + n))
+
+    (tmp_path / "data.jsonl").write_text(chats(6))
+    recipe_path = tmp_path / "recipe.yaml"
+    recipe_path.write_text("name: tiny\nseed: 0\nsources:\n  - {path: data.jsonl, domain: chat}\n"
+                           "pack: {seq_len: 256}\ntrain:\n  model: {tiny: {arch: llama}}\n")
+    build_dir = tmp_path / "build"
+
+    def documents() -> int:
+        config = load_train_config(recipe_path, build=True, build_dir=str(build_dir))
+        return sum(len(PackedDataset(config.data.packed_dir).read_row(i)["seq_lengths"])
+                   for i in range(len(PackedDataset(config.data.packed_dir))))
+
+    assert documents() == 6
+    with (tmp_path / "data.jsonl").open("a") as f:
+        f.write(chats(4, start=6))
+    assert documents() == 10

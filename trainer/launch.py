@@ -58,18 +58,19 @@ def recipe_train_section(recipe_path: Path, build: bool, build_dir: str | None) 
 
 
 def ensure_built(recipe_path: Path, recipe_sha256: str, build_path: Path, build: bool) -> Path:
-    """The packed-rows folder of the recipe's build, running `cascade build` into build_path first unless its
-    manifest records this exact recipe file (sha256)."""
+    """The packed-rows folder of the recipe's build. With `build`, `cascade build` runs into build_path first: it
+    resumes finished stages when the recipe and its input files are unchanged, and rebuilds when they changed.
+    Without (torchrun ranks, after the launcher built), the build's manifest must record this exact recipe file."""
     manifest_path = build_path / "manifest.json"
-    current = manifest_path.is_file() and json.loads(manifest_path.read_text()).get("recipe_sha256") == recipe_sha256
-    if not current:
-        state = "stale (recipe changed)" if manifest_path.is_file() else "missing"
-        if not build:
-            raise ValueError(f"{recipe_path}: its build in {build_path} is {state}; run `cascade build "
-                             f"{recipe_path} --out {build_path}` first, or `cascade train {recipe_path}`")
+    if build:
         from curate.build import run_build
 
         run_build(recipe_path, build_path)
+    elif not (manifest_path.is_file()
+              and json.loads(manifest_path.read_text()).get("recipe_sha256") == recipe_sha256):
+        state = "stale (recipe changed)" if manifest_path.is_file() else "missing"
+        raise ValueError(f"{recipe_path}: its build in {build_path} is {state}; run `cascade build "
+                         f"{recipe_path} --out {build_path}` first, or `cascade train {recipe_path}`")
     return packed_root(build_path, json.loads(manifest_path.read_text()))
 
 

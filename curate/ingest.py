@@ -61,7 +61,7 @@ def _shard_name(rank: int) -> str:
 
 
 class ReadRecords(PipelineStep):
-    """Yields one Document per raw record: text is the record as JSON, metadata its source, number and the record."""
+    """Yields one Document per raw record: metadata holds its source, number and the record."""
 
     name = "read records"
     type = "📖 - READER"
@@ -93,13 +93,11 @@ class ReadRecords(PipelineStep):
                 bar.remove_task(task)
 
     def _documents(self, source: Source) -> DocumentsPipeline:
+        """The record travels in metadata; the text is only the (non-empty) id datatrove wants, since dumping every
+        record as JSON cost more than parsing it. Rejects get their excerpt from the record itself."""
         for index, item in iter_records(source, self.max_record_bytes):
-            if isinstance(item, Unreadable):
-                text = item.excerpt or item.message
-            else:
-                text = orjson.dumps(item, option=orjson.OPT_NON_STR_KEYS, default=str).decode()
-            yield Document(text=text or "{}", id=f"{source.label}#{index}",
-                           metadata={"source": source.label, "index": index, "record": item})
+            ident = f"{source.label}#{index}"
+            yield Document(text=ident, id=ident, metadata={"source": source.label, "index": index, "record": item})
 
 
 class AdaptRecords(PipelineStep):

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import orjson
+import pyarrow as pa
 import pyarrow.parquet as pq
 from datatrove.data import Document, DocumentsPipeline
 from datatrove.pipeline.base import PipelineStep
@@ -29,8 +30,8 @@ from curate.readers import (
     resolve_sources,
     split_jsonl,
 )
-from curate.sample_io import SampleWriter
-from curate.schema import DOMAINS, Sample, SampleError, validate
+from curate.sample_io import BATCH_ROWS
+from curate.schema import DOMAINS, MESSAGE_TYPE, SAMPLE_SCHEMA, TOOL_CALL_TYPE, Sample, SampleError, validate
 
 PROGRESS_EVERY = 2048
 MIN_SPLIT_BYTES = 8 << 20  # a JSONL file is cut into ranges for several tasks only when each gets at least this
@@ -192,8 +193,46 @@ class _UnreadableError(SampleError):
         self.excerpt = unreadable.excerpt
 
 
+def samples_table(samples: list[Sample]) -> pa.Table:
+    """The Parquet row form of `samples` (equal to `Table.from_pylist([to_row(s) ...], SAMPLE_SCHEMA)`), built
+    column by column: ~4x faster than from_pylist on nested rows, which was the largest cost of ingest."""
+    roles, contents, reasonings, call_ids, names = [], [], [], [], []
+    message_offsets, call_offsets, no_calls = [0], [0], []
+    call_id, call_name, call_arguments = [], [], []
+    for sample in samples:
+        for m in sample.messages:
+            roles.append(m.role)
+            contents.append(m.content)
+            reasonings.append(m.reasoning_content)
+            call_ids.append(m.tool_call_id)
+            names.append(m.name)
+            no_calls.append(m.tool_calls is None)
+            for call in m.tool_calls or ():
+                call_id.append(call.id)
+                call_name.append(call.name)
+                call_arguments.append(orjson.dumps(call.arguments).decode())
+            call_offsets.append(len(call_id))
+        message_offsets.append(len(roles))
+
+    def text(values: list) -> pa.Array:
+        return pa.array(values, pa.string())
+
+    calls = pa.StructArray.from_arrays([text(call_id), text(call_name), text(call_arguments)],
+                                       fields=list(TOOL_CALL_TYPE))
+    tool_calls = pa.ListArray.from_arrays(pa.array(call_offsets, pa.int32()), calls, type=pa.list_(TOOL_CALL_TYPE),
+                                          mask=pa.array(no_calls, pa.bool_()))
+    messages = pa.StructArray.from_arrays([text(roles), text(contents), text(reasonings), tool_calls, text(call_ids),
+                                           text(names)], fields=list(MESSAGE_TYPE))
+    return pa.Table.from_arrays([
+        text([x.id for x in samples]), text([x.domain for x in samples]), text([x.source for x in samples]),
+        pa.ListArray.from_arrays(pa.array(message_offsets, pa.int32()), messages, type=pa.list_(MESSAGE_TYPE)),
+        text([orjson.dumps(x.tools).decode() for x in samples]), text([orjson.dumps(x.meta).decode() for x in samples]),
+    ], schema=SAMPLE_SCHEMA)
+
+
 class WriteSamples(PipelineStep):
-    """Canonical samples to `samples/NNNNN.parquet` (one shard per task); documents pass through."""
+    """Canonical samples to `samples/NNNNN.parquet` (one shard per task, written in batches); documents pass
+    through. An empty shard is still a valid file with the schema."""
 
     name = "write samples"
     type = "💽 - WRITER"
@@ -203,10 +242,18 @@ class WriteSamples(PipelineStep):
         self.out_dir = Path(out_dir)
 
     def run(self, data: DocumentsPipeline = None, rank: int = 0, world_size: int = 1) -> DocumentsPipeline:
-        with SampleWriter(self.out_dir / "samples" / _shard_name(rank)) as writer:
+        path = self.out_dir / "samples" / _shard_name(rank)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        batch: list[Sample] = []
+        with pq.ParquetWriter(path, SAMPLE_SCHEMA, compression="zstd") as writer:
             for document in data or ():
-                writer.write(document.metadata["sample"])
+                batch.append(document.metadata["sample"])
+                if len(batch) >= BATCH_ROWS:
+                    writer.write_table(samples_table(batch))
+                    batch = []
                 yield document
+            if batch:
+                writer.write_table(samples_table(batch))
 
 
 def build_pipeline(sources: list[Source], domain: str, out_dir: Path, fmt: str = "auto", strict: bool = False,

@@ -5,10 +5,9 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
-import pyarrow as pa
 import pyarrow.parquet as pq
 
-from curate.schema import SAMPLE_SCHEMA, Sample, from_row, to_row
+from curate.schema import SAMPLE_SCHEMA, Sample, from_row, samples_table
 
 BATCH_ROWS = 512
 
@@ -20,22 +19,22 @@ class SampleWriter:
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self.batch_rows = batch_rows
-        self._rows: list[dict] = []
+        self._pending: list[Sample] = []
         self._writer: pq.ParquetWriter | None = None
         self.count = 0
 
     def write(self, sample: Sample) -> None:
-        self._rows.append(to_row(sample))
+        self._pending.append(sample)
         self.count += 1
-        if len(self._rows) >= self.batch_rows:
+        if len(self._pending) >= self.batch_rows:
             self._flush()
 
     def _flush(self) -> None:
         if self._writer is None:
             self._writer = pq.ParquetWriter(self.path, SAMPLE_SCHEMA, compression="zstd")
-        if self._rows:
-            self._writer.write_table(pa.Table.from_pylist(self._rows, schema=SAMPLE_SCHEMA))
-            self._rows = []
+        if self._pending:
+            self._writer.write_table(samples_table(self._pending))
+            self._pending = []
 
     def close(self) -> None:
         self._flush()  # an empty shard still gets a valid file with the schema

@@ -23,7 +23,7 @@ import curate.ingest
 from cli import app
 from curate.ingest import IngestError, check_storable, ingest
 from curate.sample_io import iter_samples
-from curate.schema import SAMPLE_SCHEMA, Message, Sample, SampleError, ToolCall, to_row
+from curate.schema import Message, Sample, SampleError, ToolCall
 
 GOOD = {"messages": [
     {"role": "system", "content": "You are terse."},
@@ -246,20 +246,6 @@ def test_big_integer_in_a_json_array_keeps_every_record(tmp_path: Path) -> None:
     ledger = ingest([str(path)], "chat", tmp_path / "out")
     assert (ledger["in"], ledger["kept"]) == (3, 3)
     assert [s.meta.get("seed") for s in iter_samples(tmp_path / "out")] == [None, str(1 << 70), None]
-
-
-def test_samples_table_is_the_canonical_row_form() -> None:
-    call = ToolCall("calc", {"expr": "6*7", "nested": {"a": [1, None]}}, "c1")
-    samples = [
-        Sample(id="a", domain="chat", source="s", tools=GOOD["tools"], meta={"k": [1, 2]}, messages=[
-            Message("system", "be terse"), Message("user", "q"),
-            Message("assistant", "", "thinking", tool_calls=[call, ToolCall("noop", {})]),
-            Message("tool", "42", tool_call_id="c1", name="calc"), Message("assistant", "42", tool_calls=[])]),
-        Sample(id="b", domain="math", source="t", messages=[Message("user", "é"), Message("assistant", "ok")]),
-    ]
-    expected = pa.Table.from_pylist([to_row(s) for s in samples], schema=SAMPLE_SCHEMA)
-    assert curate.ingest.samples_table(samples).equals(expected)
-    assert curate.ingest.samples_table([]).equals(SAMPLE_SCHEMA.empty_table())
 
 
 def test_strict_stops_at_the_first_reject_naming_file_record_field(bad_inputs: list[str], tmp_path: Path) -> None:

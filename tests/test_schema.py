@@ -1,9 +1,10 @@
 import duckdb
 import polars as pl
+import pyarrow as pa
 import pytest
 
 from curate.sample_io import iter_samples, write_samples
-from curate.schema import Message, Sample, SampleError, ToolCall, validate
+from curate.schema import SAMPLE_SCHEMA, Message, Sample, SampleError, ToolCall, samples_table, to_row, validate
 
 
 def _tool_sample(**over) -> Sample:
@@ -58,3 +59,18 @@ def test_tool_result_must_match_a_call_id():
     with pytest.raises(SampleError, match="matches no earlier call"):
         validate(s)
     validate(_tool_sample())
+
+
+def test_samples_table_is_the_canonical_row_form() -> None:
+    call = ToolCall("calc", {"expr": "6*7", "nested": {"a": [1, None]}}, "c1")
+    samples = [
+        Sample(id="a", domain="chat", source="s", tools=[{"type": "function", "function": {"name": "calc"}}],
+               meta={"k": [1, 2]}, messages=[
+            Message("system", "be terse"), Message("user", "q"),
+            Message("assistant", "", "thinking", tool_calls=[call, ToolCall("noop", {})]),
+            Message("tool", "42", tool_call_id="c1", name="calc"), Message("assistant", "42", tool_calls=[])]),
+        Sample(id="b", domain="math", source="t", messages=[Message("user", "é"), Message("assistant", "ok")]),
+    ]
+    expected = pa.Table.from_pylist([to_row(s) for s in samples], schema=SAMPLE_SCHEMA)
+    assert samples_table(samples).equals(expected)
+    assert samples_table([]).equals(SAMPLE_SCHEMA.empty_table())

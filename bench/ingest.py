@@ -3,8 +3,7 @@
     python -m bench.ingest [--records 200000] [--workers 4] [--workdir /tmp/cascade-bench-ingest]
 
 The anchor (`json.loads` on every line, nothing else) is measured in the same run on the same file, so the printed
-ratio is comparable across machines. Target: ratio ≥ 0.3. The corpus is plain OpenAI-messages records, which ingest
-converts through curate.fastpath; `fast_path=False` times the general adapter path on the same file.
+ratio is comparable across machines. Target: ratio ≥ 0.3.
 """
 
 from __future__ import annotations
@@ -101,9 +100,6 @@ def main() -> None:
     start = time.perf_counter()
     ingest([str(corpus)], "chat", args.workdir / "out-forced", fmt="openai_messages", progress=False)
     stages["ingest(fmt='openai_messages'), no detection"] = time.perf_counter() - start
-    start = time.perf_counter()
-    ingest([str(corpus)], "chat", args.workdir / "out-general", progress=False, fast_path=False)
-    stages["ingest(fast_path=False), adapters only"] = time.perf_counter() - start
     if args.workers > 1:
         start = time.perf_counter()
         ingest([str(corpus)], "chat", args.workdir / "out-workers", progress=False, workers=args.workers)

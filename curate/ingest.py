@@ -19,8 +19,6 @@ from datatrove.data import Document, DocumentsPipeline
 from datatrove.pipeline.base import PipelineStep
 
 from curate.adapters import Adapter, RecordContext, all_adapters, by_name, detect
-from curate.fastpath import ADAPTER as FAST_ADAPTER
-from curate.fastpath import fast_sample
 from curate.ledger import Ledger, RejectWriter
 from curate.readers import (
     DEFAULT_MAX_RECORD_BYTES,
@@ -111,17 +109,15 @@ class AdaptRecords(PipelineStep):
     name = "adapt to canonical samples"
     type = "🔀 - ADAPT"
 
-    def __init__(self, domain: str, out_dir: Path, fmt: str = "auto", strict: bool = False, fast: bool = True):
+    def __init__(self, domain: str, out_dir: Path, fmt: str = "auto", strict: bool = False):
         super().__init__()
         self.domain = domain
         self.out_dir = Path(out_dir)
         self.fmt = fmt
         self.strict = strict
-        self.fast = fast and fmt in ("auto", FAST_ADAPTER)  # curate.fastpath, for plain OpenAI-messages records
 
     def run(self, data: DocumentsPipeline = None, rank: int = 0, world_size: int = 1) -> DocumentsPipeline:
         forced = None if self.fmt == "auto" else by_name(self.fmt)
-        fast, is_forced = self.fast, forced is not None
         adapters = all_adapters()  # the registry's detection order, resolved once per task rather than per record
         ledger = Ledger()
         with RejectWriter(self.out_dir / "rejects" / _shard_name(rank)) as rejects:
@@ -130,10 +126,8 @@ class AdaptRecords(PipelineStep):
                 source, index, record = meta["source"], meta["index"], meta.pop("record")
                 tally = ledger.file(source)
                 tally.records_in += 1
-                ctx = RecordContext(source, index, self.domain)
-                sample = fast_sample(record, ctx, is_forced) if fast else None
                 try:
-                    samples = [sample] if sample else self._convert(record, ctx, forced or adapters)
+                    samples = self._convert(record, RecordContext(source, index, self.domain), forced or adapters)
                 except SampleError as err:
                     tally.rejected += 1
                     tally.by_reason[err.reason] += 1
@@ -225,9 +219,8 @@ class WriteSamples(PipelineStep):
 
 
 def build_pipeline(sources: list[Source], domain: str, out_dir: Path, fmt: str = "auto", strict: bool = False,
-                   max_record_bytes: int = DEFAULT_MAX_RECORD_BYTES, progress: bool = False,
-                   fast_path: bool = True) -> list[PipelineStep]:
-    return [ReadRecords(sources, max_record_bytes, progress), AdaptRecords(domain, out_dir, fmt, strict, fast_path),
+                   max_record_bytes: int = DEFAULT_MAX_RECORD_BYTES, progress: bool = False) -> list[PipelineStep]:
+    return [ReadRecords(sources, max_record_bytes, progress), AdaptRecords(domain, out_dir, fmt, strict),
             WriteSamples(out_dir)]
 
 
@@ -285,13 +278,12 @@ def _relabeled(specs: list[str], labels: list[str]) -> list[Source]:
 
 def ingest(sources: list[str], domain: str, out_dir: Path, fmt: str = "auto", strict: bool = False,
            max_record_bytes: int = DEFAULT_MAX_RECORD_BYTES, workers: int = 1, progress: bool | None = None,
-           labels: list[str] | None = None, fast_path: bool = True) -> dict:
+           labels: list[str] | None = None) -> dict:
     """Ingest `sources` into `out_dir` (samples/, rejects/, ledger.json) and return the ledger.
 
     Raises FileNotFoundError for a missing source and ValueError for a bad domain or format, before anything runs;
     IngestError in strict mode at the first reject. `workers` > 1 splits the sources (and big plain JSONL files, by
-    line-aligned byte ranges) across datatrove tasks; each task writes its own shards. `fast_path=False` turns off
-    curate.fastpath (same output, slower), which tests use to check that.
+    line-aligned byte ranges) across datatrove tasks; each task writes its own shards.
     """
     if domain not in DOMAINS:
         raise ValueError(f"unknown domain {domain!r}; known domains: {', '.join(DOMAINS)}")
@@ -317,7 +309,7 @@ def ingest(sources: list[str], domain: str, out_dir: Path, fmt: str = "auto", st
         resolved_parts = resolved
     tasks = max(1, min(workers, len(resolved_parts)))
     show_progress = sys.stderr.isatty() if progress is None else progress
-    pipeline = build_pipeline(resolved_parts, domain, out_dir, fmt, strict, max_record_bytes, show_progress, fast_path)
+    pipeline = build_pipeline(resolved_parts, domain, out_dir, fmt, strict, max_record_bytes, show_progress)
     _run(pipeline, out_dir, tasks)
 
     ledger = Ledger([s.label for s in resolved])

@@ -9,7 +9,12 @@ import pyarrow.parquet as pq
 
 from curate.schema import SAMPLE_SCHEMA, Sample, from_row, samples_table
 
-BATCH_ROWS = 512
+BATCH_ROWS = 1024
+# How sample shards are written. Dictionary encoding only where values repeat: tried on message text it is
+# built and then thrown away, which cost ~10% of ingest.
+PARQUET_OPTIONS = {"compression": "zstd", "use_dictionary": [
+    "domain", "source", "messages.list.element.role", "messages.list.element.name",
+    "messages.list.element.tool_calls.list.element.name"]}
 
 
 class SampleWriter:
@@ -31,7 +36,7 @@ class SampleWriter:
 
     def _flush(self) -> None:
         if self._writer is None:
-            self._writer = pq.ParquetWriter(self.path, SAMPLE_SCHEMA, compression="zstd")
+            self._writer = pq.ParquetWriter(self.path, SAMPLE_SCHEMA, **PARQUET_OPTIONS)
         if self._pending:
             self._writer.write_table(samples_table(self._pending))
             self._pending = []

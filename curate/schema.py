@@ -8,6 +8,7 @@ holds every source, and polars / duckdb can still query messages as list<struct>
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -71,7 +72,18 @@ class Sample:
 
 def sample_id(source: str, record_key: str | int) -> str:
     """Stable id from where a record came from, so re-ingesting the same file yields the same ids."""
-    return hashlib.sha1(f"{source}\x00{record_key}".encode()).hexdigest()[:20]
+    return sample_ids(source, [record_key])[0]
+
+
+def sample_ids(source: str, record_keys: Iterable[str | int]) -> list[str]:
+    """`sample_id` for many records of one source, hashing the source once."""
+    prefix = hashlib.sha1(f"{source}\x00".encode())
+    out = []
+    for key in record_keys:
+        digest = prefix.copy()
+        digest.update(b"%d" % key if type(key) is int else str(key).encode())
+        out.append(digest.hexdigest()[:20])
+    return out
 
 
 def validate(sample: Sample) -> None:
@@ -142,8 +154,23 @@ SAMPLE_SCHEMA = pa.schema([
 ])
 
 
-def _dumps(value: Any) -> str:
+def json_text(value: Any) -> str:
+    """How meta, tools and tool-call arguments are stored."""
     return orjson.dumps(value).decode()
+
+
+def check_storable(sample: Sample) -> None:
+    """Meta, tools and tool arguments are stored as JSON text; a value JSON cannot hold (a set, a non-string key)
+    rejects the record here, naming the field, instead of stopping the writer."""
+    fields: list[tuple[str, Any]] = [("meta", sample.meta), ("tools", sample.tools)]
+    for i, message in enumerate(sample.messages):
+        for j, call in enumerate(message.tool_calls or ()):
+            fields.append((f"messages[{i}].tool_calls[{j}].arguments", call.arguments))
+    for name, value in fields:
+        try:
+            orjson.dumps(value)
+        except TypeError as err:  # orjson.JSONEncodeError is a TypeError
+            raise SampleError("unserializable_value", f"{name} holds a value JSON cannot store: {err}", name) from err
 
 
 def to_row(sample: Sample) -> dict[str, Any]:
@@ -157,15 +184,15 @@ def to_row(sample: Sample) -> dict[str, Any]:
                 "content": m.content,
                 "reasoning_content": m.reasoning_content,
                 "tool_calls": None if m.tool_calls is None else [
-                    {"id": c.id, "name": c.name, "arguments": _dumps(c.arguments)} for c in m.tool_calls
+                    {"id": c.id, "name": c.name, "arguments": json_text(c.arguments)} for c in m.tool_calls
                 ],
                 "tool_call_id": m.tool_call_id,
                 "name": m.name,
             }
             for m in sample.messages
         ],
-        "tools": _dumps(sample.tools),
-        "meta": _dumps(sample.meta),
+        "tools": json_text(sample.tools),
+        "meta": json_text(sample.meta),
     }
 
 
@@ -186,7 +213,7 @@ def samples_table(samples: list[Sample]) -> pa.Table:
             for call in m.tool_calls or ():
                 call_id.append(call.id)
                 call_name.append(call.name)
-                call_arguments.append(_dumps(call.arguments))
+                call_arguments.append(json_text(call.arguments))
             call_offsets.append(len(call_id))
         message_offsets.append(len(roles))
 
@@ -203,7 +230,7 @@ def samples_table(samples: list[Sample]) -> pa.Table:
     return pa.Table.from_arrays([
         text([x.id for x in samples]), text([x.domain for x in samples]), text([x.source for x in samples]),
         pa.ListArray.from_arrays(pa.array(message_offsets, pa.int32()), messages, type=pa.list_(MESSAGE_TYPE)),
-        text([_dumps(x.tools) for x in samples]), text([_dumps(x.meta) for x in samples]),
+        text([json_text(x.tools) for x in samples]), text([json_text(x.meta) for x in samples]),
     ], schema=SAMPLE_SCHEMA)
 
 

@@ -21,9 +21,9 @@ from typer.testing import CliRunner
 
 import curate.ingest
 from cli import app
-from curate.ingest import IngestError, check_storable, ingest
+from curate.ingest import IngestError, ingest
 from curate.sample_io import iter_samples
-from curate.schema import Message, Sample, SampleError, ToolCall
+from curate.schema import Message, Sample, SampleError, ToolCall, check_storable
 
 GOOD = {"messages": [
     {"role": "system", "content": "You are terse."},

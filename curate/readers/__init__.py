@@ -20,9 +20,11 @@ streams), `json_readers` (JSONL, JSON arrays and objects), `tabular` (CSV, Parqu
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import BinaryIO, TypeVar
 
-from curate.readers.json_readers import read_json, read_jsonl
+from curate.readers.json_readers import jsonl_runs, parse_line, read_json, read_jsonl
 from curate.readers.records import (
     DEFAULT_MAX_RECORD_BYTES,
     EXCERPT_BYTES,
@@ -51,12 +53,15 @@ __all__ = [
     "HUB_PREFIX",
     "KINDS",
     "Item",
+    "LineBlock",
     "Source",
     "Unreadable",
     "excerpt_of",
+    "iter_line_blocks",
     "iter_records",
     "json_form",
     "open_binary",
+    "parse_line",
     "read_csv",
     "read_hub",
     "read_json",
@@ -76,15 +81,62 @@ def iter_records(source: Source, max_record_bytes: int = DEFAULT_MAX_RECORD_BYTE
         yield from read_saved_dataset(source)
     elif source.kind == "hub":
         yield from read_hub(source)
+    elif source.kind == "jsonl":
+        yield from _jsonl_of(source, max_record_bytes, read_jsonl)
     else:
         with open_binary(source.path) as stream:
             _skip_bom(stream)
-            if source.kind == "jsonl":
-                if source.start:
-                    stream.seek(source.start)
-                length = None if source.end is None else source.end - stream.tell()  # after any BOM
-                yield from read_jsonl(stream, max_record_bytes, source.first_line, length)
-            elif source.kind == "csv":
+            if source.kind == "csv":
                 yield from read_csv(stream, max_record_bytes)
             else:
                 yield from read_json(stream, max_record_bytes, reopen=lambda: open_binary(source.path))
+
+
+T = TypeVar("T")
+
+
+def _jsonl_of(source: Source, max_record_bytes: int,
+              reader: Callable[[BinaryIO, int, int, int | None], Iterator[T]]) -> Iterator[T]:
+    """`reader` over a JSONL source's stream: past any byte-order mark, and only its byte range when it has one."""
+    with open_binary(source.path) as stream:
+        _skip_bom(stream)
+        if source.start:
+            stream.seek(source.start)
+        length = None if source.end is None else source.end - stream.tell()  # after any BOM
+        yield from reader(stream, max_record_bytes, source.first_line, length)
+
+
+@dataclass(slots=True)
+class LineBlock:
+    """Non-blank JSONL lines (newlines cut off), unparsed, with their line numbers (the records' numbers)."""
+
+    numbers: list[int] = field(default_factory=list)
+    lines: list[bytes] = field(default_factory=list)
+    size: int = 0
+
+
+def iter_line_blocks(source: Source, max_record_bytes: int = DEFAULT_MAX_RECORD_BYTES,
+                     block_bytes: int = 4 << 20) -> Iterator[LineBlock | tuple[int, Unreadable]]:
+    """A JSONL source as blocks of about `block_bytes` of raw lines, for readers that parse a block at once.
+
+    A line over `max_record_bytes` comes between blocks as `(number, Unreadable)`, in file order, as
+    `iter_records` gives it.
+    """
+    assert source.kind == "jsonl", source
+    block = LineBlock()
+    for number, run in _jsonl_of(source, max_record_bytes, jsonl_runs):
+        if isinstance(run, Unreadable):
+            if block.lines:
+                yield block
+                block = LineBlock()
+            yield number, run
+            continue
+        kept = [k for k, line in enumerate(run) if line and not line.isspace()]
+        block.numbers.extend(number + k for k in kept)
+        block.lines.extend(run if len(kept) == len(run) else [run[k] for k in kept])
+        block.size += sum(map(len, run))
+        if block.size >= block_bytes:
+            yield block
+            block = LineBlock()
+    if block.lines:
+        yield block

@@ -22,7 +22,7 @@ _LONG_DIGITS = b"0" * 19  # an integer this long may be past 64 bits (found by t
 _INT_MIN, _INT_MAX = -(1 << 63), (1 << 64) - 1  # what orjson reads and writes as integers
 
 
-def _parse_line(line: bytes) -> Item:
+def parse_line(line: bytes) -> Item:
     try:
         item = orjson.loads(line)
     except orjson.JSONDecodeError as err:
@@ -36,33 +36,101 @@ def _parse_line(line: bytes) -> Item:
     return item
 
 
+LINE_CHUNK = 1 << 20
+
+
+def jsonl_runs(stream: BinaryIO, max_record_bytes: int, first_line: int = 0, length: int | None = None,
+               chunk_bytes: int = LINE_CHUNK) -> Iterator[tuple[int, list[bytes] | Unreadable]]:
+    """JSONL read a chunk at a time: `(number of the first line, consecutive lines)` with newlines cut off and
+    blank lines kept (so numbers stay implicit), and a line over the limit alone as `(its number, Unreadable)`.
+
+    A line is over the limit when its bytes, newline aside, exceed `max_record_bytes`; it is skipped, never held
+    whole (at most `max_record_bytes + chunk_bytes` are held). With `length`, only lines that start in the next
+    `length` bytes are read.
+    """
+    number, start = first_line, 0  # the number and stream offset of the line being assembled in `pending`
+    pending, skipped, head = b"", 0, ""  # `skipped` > 0: bytes so far of a line over the limit, `head` its excerpt
+
+    def too_large(size: int) -> Unreadable:
+        return Unreadable("record_too_large", f"line of {size} bytes exceeds the {max_record_bytes}-byte limit",
+                          head)
+
+    while length is None or start < length:
+        chunk = stream.read(chunk_bytes)
+        if not chunk:
+            break
+        if skipped:
+            end = chunk.find(b"\n")
+            if end < 0:
+                skipped += len(chunk)
+                continue
+            yield number, too_large(skipped + end + 1)
+            number, start, skipped, chunk = number + 1, start + skipped + end + 1, 0, chunk[end + 1:]
+            if length is not None and start >= length:
+                return
+        data = pending + chunk if pending else chunk
+        end = data.rfind(b"\n")
+        if end >= 0:
+            lines, pending = data[:end].split(b"\n"), data[end + 1:]
+            if length is not None and start + end + 1 > length:
+                lines = _starting_before(lines, length - start)
+            for run_start, run in _split_oversized(lines, max_record_bytes):
+                if isinstance(run, bytes):
+                    head = excerpt_of(run[:max_record_bytes + 1])
+                    yield number + run_start, too_large(len(run) + 1)
+                else:
+                    yield number + run_start, run
+            number, start = number + len(lines), start + end + 1
+        else:
+            pending = data
+        if len(pending) > max_record_bytes:
+            skipped, head, pending = len(pending), excerpt_of(pending[:max_record_bytes + 1]), b""
+    if skipped:
+        yield number, too_large(skipped)
+    elif pending and (length is None or start < length):
+        if len(pending) > max_record_bytes:
+            head = excerpt_of(pending[:max_record_bytes + 1])
+            yield number, too_large(len(pending))
+        else:
+            yield number, [pending]
+
+
+def _starting_before(lines: list[bytes], limit: int) -> list[bytes]:
+    """The leading lines that start before byte `limit` of the run."""
+    position = 0
+    for k, line in enumerate(lines):
+        if position >= limit:
+            return lines[:k]
+        position += len(line) + 1
+    return lines
+
+
+def _split_oversized(lines: list[bytes], max_record_bytes: int) -> Iterator[tuple[int, list[bytes] | bytes]]:
+    """`(offset, run of lines)`, with each line over the limit alone as `(offset, the line)`."""
+    if not lines or max(map(len, lines)) <= max_record_bytes:
+        yield 0, lines
+        return
+    run_start = 0
+    for k, line in enumerate(lines):
+        if len(line) > max_record_bytes:
+            if k > run_start:
+                yield run_start, lines[run_start:k]
+            yield k, line
+            run_start = k + 1
+    if run_start < len(lines):
+        yield run_start, lines[run_start:]
+
+
 def read_jsonl(stream: BinaryIO, max_record_bytes: int, first_line: int = 0,
                length: int | None = None) -> Iterator[tuple[int, Item]]:
-    """One record per non-blank line, numbered by its 0-based line number (so byte ranges of one file agree).
-
-    A line longer than the limit is skipped in chunks, never held whole. With `length`, only lines that start in
-    the next `length` bytes are read.
-    """
-    line_number, consumed = first_line, 0
-    while length is None or consumed < length:
-        line = stream.readline(max_record_bytes + 1)
-        if not line:
-            return
-        consumed += len(line)
-        if len(line) > max_record_bytes and not line.endswith(b"\n"):
-            size = len(line)
-            head = excerpt_of(line)
-            del line
-            while chunk := stream.readline(_SKIP_CHUNK):
-                size += len(chunk)
-                consumed += len(chunk)
-                if chunk.endswith(b"\n"):
-                    break
-            yield line_number, Unreadable("record_too_large", f"line of {size} bytes exceeds the "
-                                          f"{max_record_bytes}-byte limit", head)
-        elif not line.isspace():
-            yield line_number, _parse_line(line)
-        line_number += 1
+    """One record per non-blank line, numbered by its 0-based line number (so byte ranges of one file agree)."""
+    for number, run in jsonl_runs(stream, max_record_bytes, first_line, length):
+        if isinstance(run, Unreadable):
+            yield number, run
+            continue
+        for k, line in enumerate(run):
+            if line and not line.isspace():
+                yield number + k, parse_line(line)
 
 
 def _is_message(value: Any) -> bool:
@@ -203,7 +271,7 @@ def _object_or_jsonl(stream: BinaryIO, max_record_bytes: int) -> Iterator[tuple[
             pass
         yield from read_jsonl(stream, max_record_bytes, first_line=1)  # nothing more if it was one object
         return
-    item = _parse_line(line)
+    item = parse_line(line)
     if isinstance(item, dict):  # a one-line object followed by nothing is the same record 0 either way
         yield 0, item
         yield from read_jsonl(stream, max_record_bytes, first_line=1)
@@ -218,7 +286,7 @@ def _whole_object(head: bytes, stream: BinaryIO, max_record_bytes: int) -> Itera
         yield 0, Unreadable("record_too_large", f"JSON object exceeds the {max_record_bytes}-byte limit",
                             excerpt_of(data))
         return
-    item = _parse_line(data)
+    item = parse_line(data)
     if isinstance(item, Unreadable) and item.reason == "malformed_json" and "unexpected end" in item.message:
         item = Unreadable("truncated_json", item.message, item.excerpt)
     yield 0, item

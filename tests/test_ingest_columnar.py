@@ -1,0 +1,209 @@
+"""The columnar OpenAI-messages path must not change what ingest writes: samples, rejects and ledger are
+byte-identical with it on or off, on the bench corpus, the demo corpus, every real JSONL file and a file that mixes
+good records with every reject and near-miss shape. Each check also shows the path takes a real share of records,
+since an equivalence means little when every line is handed back."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.compute as pc
+import pytest
+
+from bench.ingest import write_corpus
+from curate.adapters import all_adapters
+from curate.adapters.chat.openai_columnar import ADAPTER, EARLIER_CONTENT_CLAIMS, convert_block
+from curate.demo_data import write_demo_corpus
+from curate.ingest import _pick_adapter, ingest
+from curate.readers import LineBlock, iter_line_blocks, resolve_sources
+
+
+def _call(call_id: str, name: str = "search", arguments: object = '{"q": "x"}') -> dict:
+    return {"id": call_id, "type": "function", "function": {"name": name, "arguments": arguments}}
+
+
+def _chat(*assistant: dict, **extra: object) -> dict:
+    return {"messages": [{"role": "system", "content": "Be brief."}, {"role": "user", "content": "Hi"}, *assistant],
+            **extra}
+
+
+ANSWER = {"role": "assistant", "content": "Hello."}
+TOOL_TURNS = [{"role": "assistant", "content": "", "tool_calls": [_call("c1"), _call("c2", "fetch")]},
+              {"role": "tool", "tool_call_id": "c2", "content": "two"},
+              {"role": "tool", "tool_call_id": "c1", "name": "", "content": "one"}, ANSWER]
+
+# Good records, near-misses the fast path must hand over, and every reject the adapter path can give.
+CRAFTED: list[object] = [
+    _chat(ANSWER),
+    _chat({"role": "assistant", "content": "<think>héllo</think>日本語 ✓"}),
+    _chat(ANSWER, uuid="u-1", license="cc-by-4.0", reasoning="on", id=12345678901234567890123),
+    _chat({"role": "assistant", "content": "<think>\nplan\n</think>\n\nAnswer."}),
+    _chat({"role": "assistant", "content": "plan</think>Answer."}),
+    _chat({"role": "assistant", "content": "<think></think>Answer."}),
+    _chat({"role": "assistant", "content": "<|begin_of_thought|>t<|end_of_thought|><|begin_of_solution|>s"
+                                           "<|end_of_solution|>"}),
+    _chat({"role": "assistant", "content": "Answer.", "reasoning_content": "  why  "}),
+    _chat({"role": "assistant", "content": "Answer.", "reasoning_content": "   "}),
+    _chat({"role": "assistant", "content": "<think>inline</think>Answer.", "reasoning_content": " \n"}),
+    _chat({"role": "assistant", "content": "<think>inline</think>Answer.", "reasoning_content": "given"}),
+    _chat({"role": "assistant", "content": "<think>a</think>b", "reasoning_content": None, "name": "bot"}),
+    _chat(*TOOL_TURNS, tools=[{"type": "function", "function": {"name": "search", "parameters": {}}}]),
+    _chat(*TOOL_TURNS, tools=json.dumps([{"name": "search", "description": None}])),
+    _chat({"role": "assistant", "content": None, "tool_calls": [_call("c1", arguments={"q": 1})]},
+          {"role": "tool", "tool_call_id": "c1", "content": None}, ANSWER),
+    _chat({"role": "assistant", "content": "", "tool_calls": [_call("c1", arguments="")]},
+          {"role": "tool", "tool_call_id": "c1", "name": "own", "content": "r"}, ANSWER),
+    _chat({"role": "assistant", "content": "", "tool_calls": [_call("")]},
+          {"role": "tool", "content": "r"}, ANSWER),  # no ids: the linker invents them
+    _chat({"role": "assistant", "content": "", "tool_calls": [_call("c1"), _call("c1")]},
+          {"role": "tool", "tool_call_id": "c1", "content": "r"}, ANSWER),  # duplicate ids
+    _chat({"role": "assistant", "content": "", "tool_calls": [{"function": {"name": "f", "parameters": "{}"}}]},
+          {"role": "tool", "call_id": "call_0", "content": "r"}, ANSWER),
+    _chat({"role": "assistant", "content": "", "function_call": {"name": "f", "arguments": "{}"}},
+          {"role": "function", "content": "r"}, ANSWER),
+    _chat({"role": "assistant", "content": "", "tool_calls": [_call("c1", arguments="{bad")]}),  # bad_tool_arguments
+    _chat({"role": "assistant", "content": "", "tool_calls": [_call("c1", arguments="[1]")]}),
+    _chat({"role": "assistant", "content": "", "tool_calls": [_call("c1", name="")]}),  # bad_tool_call
+    _chat({"role": "tool", "tool_call_id": "c9", "content": "r"}, ANSWER),  # orphan_tool_result
+    _chat({"role": "assistant", "content": "", "tool_calls": [_call("c1")]},
+          {"role": "tool", "tool_call_id": "c9", "content": "r"}, ANSWER),  # orphan id
+    _chat({"role": "assistant", "content": "<think>never closed"}),  # unclosed_think
+    _chat({"role": "assistant", "content": "<think>a</think>b<think>c</think>"}),  # nested_think
+    _chat({"role": "assistant", "content": "  "}),  # empty_assistant
+    _chat({"role": "assistant", "content": "<think>only thought</think>"}),
+    _chat(),  # no_assistant
+    _chat(ANSWER, meta_flag=True),  # a key the fast path leaves to the adapters
+    _chat(ANSWER, instance_id="x", resolved=True, tools=[{"name": "t"}]),
+    _chat(ANSWER, available_tools=[]),  # toucan_mcp
+    {"messages": [{"role": "user", "content": "<returncode>0</returncode>"}, ANSWER]},  # mini_swe_agent
+    _chat({"role": "gpt", "content": "Alias role."}),
+    _chat({"role": "robot", "content": "x"}),  # unknown_role
+    _chat({"role": "assistant", "content": 7}),
+    _chat({"role": "assistant", "content": [{"type": "text", "text": "parts"}]}),
+    _chat({"role": "assistant", "content": [{"type": "image", "image": "x"}]}),
+    _chat({"role": "assistant", "content": "a", "reasoning_content": 3}),  # bad_type
+    _chat({"role": "assistant", "content": "a", "thinking": "t"}),
+    _chat({"role": "assistant", "content": "a", "weight": 0}),
+    _chat({"role": ["assistant"], "content": "a"}),
+    {"messages": [{"role": "user", "content": "Hi", "tool_calls": [_call("c1")]}, ANSWER]},
+    _chat(ANSWER, tools=[{"type": "function"}]),  # bad_tool_schema
+    _chat(ANSWER, tools="{not json"),
+    {"messages": []},
+    {"messages": "not a list"},
+    {"messages": [ANSWER, "not a message"]},
+    [1, 2],
+    "a string",
+    {"conversations": [{"from": "human", "value": "hi"}, {"from": "gpt", "value": "yo"}]},
+]
+
+
+def _write_crafted(path: Path) -> Path:
+    lines = [json.dumps(record).encode() for record in CRAFTED]
+    lines[3:3] = [b"", b"{broken json", b'{"messages": "\xff not utf-8"}', b'"' + b"x" * 3000 + b'"']
+    path.write_bytes(b"\n".join(lines) + b"\n")  # with a blank, a malformed, a non-UTF-8 and an oversized line
+    return path
+
+
+def _outputs(out_dir: Path) -> dict[str, bytes]:
+    """What ingest writes (datatrove's logs/ name the run folder, so they differ anyway)."""
+    files = [out_dir / "ledger.json", *sorted(out_dir.glob("samples/*")), *sorted(out_dir.glob("rejects/*"))]
+    return {p.relative_to(out_dir).as_posix(): p.read_bytes() for p in files}
+
+
+def _assert_columnar_changes_nothing(tmp_path: Path, sources: list[str], domain: str, **options: object) -> None:
+    fast = ingest(sources, domain, tmp_path / "columnar", progress=False, **options)
+    slow = ingest(sources, domain, tmp_path / "per_record", progress=False, columnar=False, **options)
+    assert fast == slow
+    fast_files, slow_files = _outputs(tmp_path / "columnar"), _outputs(tmp_path / "per_record")
+    assert fast_files.keys() == slow_files.keys()
+    for name in fast_files:
+        assert fast_files[name] == slow_files[name], f"{name} differs with the columnar path on"
+
+
+def _taken(path: Path, fmt: str = "auto", block_bytes: int = 4 << 20) -> tuple[int, int]:
+    """(records the columnar path takes, records) in one JSONL file."""
+    [source] = resolve_sources([str(path)])
+    adapters = all_adapters() if fmt == "auto" else [a for a in all_adapters() if a.name == fmt][0]
+    taken = total = 0
+    for block in iter_line_blocks(source, block_bytes=block_bytes):
+        if isinstance(block, LineBlock):
+            taken += len(convert_block(block, source.label, "chat", lambda r: _pick_adapter(r, adapters))[1])
+            total += len(block.lines)
+        else:
+            total += 1
+    return taken, total
+
+
+def test_earlier_adapters_cannot_claim_a_messages_only_record_unless_guarded() -> None:
+    """Auto-detection tries these before openai_messages. The columnar path assumes none of them claims a record
+    with only `messages` (and `tools`) except through the content EARLIER_CONTENT_CLAIMS guards; a new adapter
+    ahead of openai_messages must be reviewed against that and added here."""
+    names = [a.name for a in all_adapters()]
+    earlier = [a for a in all_adapters()[:names.index(ADAPTER)]]
+    assert {a.name for a in earlier} == {
+        "nebius_swe_agent", "swe_agent_traj", "swe_gym_openhands", "mini_swe_agent", "swe_smith",
+        "agentless_localization", "agentless_repair", "imo_proofbench", "olympiadbench", "proofnet",
+        "swerl_gen_prompt", "swerl_llm_judge_prompt", "math_proof_judgement", "proof_genselect",
+        "proof_verification", "proof_judge_prompt", "swe_patch_prediction", "responses", "toucan_mcp", "xlam",
+        "llamafactory_typed", "sharegpt", "input_output"}
+    messages_only = [{"messages": r["messages"], **({"tools": r["tools"]} if "tools" in r else {})}
+                     for r in CRAFTED if isinstance(r, dict) and isinstance(r.get("messages"), list)]
+    for record in messages_only:
+        guarded = any(claim in json.dumps(record) for claim in EARLIER_CONTENT_CLAIMS.values())
+        claimed = [a.name for a in earlier if a.detect(record)]
+        assert not claimed or (guarded and set(claimed) <= set(EARLIER_CONTENT_CLAIMS)), (claimed, record)
+
+
+def test_arrow_whitespace_trim_is_str_strip_for_every_code_point() -> None:
+    """The path trims with Arrow's kernels where the reference calls str.strip / lstrip."""
+    chars = [chr(c) for c in range(0x110000) if not 0xD800 <= c <= 0xDFFF]
+    padded = pa.array([f"{c}x{c}" for c in chars])
+    assert pc.utf8_trim_whitespace(padded).to_pylist() == [s.strip() for s in padded.to_pylist()]
+    assert pc.utf8_ltrim_whitespace(padded).to_pylist() == [s.lstrip() for s in padded.to_pylist()]
+
+
+def test_bench_corpus_identical(tmp_path: Path) -> None:
+    corpus = tmp_path / "corpus.jsonl"
+    write_corpus(corpus, 300)
+    assert _taken(corpus) == (300, 300)
+    _assert_columnar_changes_nothing(tmp_path, [str(corpus)], "chat")
+
+
+@pytest.mark.parametrize("fmt", ["auto", "openai_messages"])
+def test_crafted_mix_of_good_and_rejected_records_identical(tmp_path: Path, fmt: str) -> None:
+    crafted = _write_crafted(tmp_path / "crafted.jsonl")
+    taken, total = _taken(crafted, fmt)
+    assert 10 <= taken < total - 30
+    _assert_columnar_changes_nothing(tmp_path, [str(crafted)], "chat", fmt=fmt, max_record_bytes=2000)
+
+
+def test_crafted_mix_identical_across_workers(tmp_path: Path) -> None:
+    files = [_write_crafted(tmp_path / "crafted.jsonl"), _write_crafted(tmp_path / "again.jsonl")]
+    _assert_columnar_changes_nothing(tmp_path, [str(p) for p in files], "chat", workers=2)
+
+
+def test_crafted_mix_identical_across_small_blocks(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Blocks of a few lines each: taken and handed-back lines interleave inside and across blocks."""
+    import curate.readers as readers
+
+    crafted = _write_crafted(tmp_path / "crafted.jsonl")
+    real = readers.iter_line_blocks
+    monkeypatch.setattr("curate.ingest.iter_line_blocks", lambda source, limit: real(source, limit, block_bytes=600))
+    _assert_columnar_changes_nothing(tmp_path, [str(crafted)], "chat", max_record_bytes=2000)
+
+
+def test_demo_corpus_identical(tmp_path: Path) -> None:
+    write_demo_corpus(tmp_path / "demo")
+    files = sorted((tmp_path / "demo").rglob("*.jsonl"))
+    for name in ("nemotron_messages.jsonl", "python_tools.jsonl", "proof_messages.jsonl"):
+        taken, total = _taken(next(p for p in files if p.name == name))
+        assert taken > total // 2, name
+    _assert_columnar_changes_nothing(tmp_path, [str(p) for p in files], "code_reasoning")
+
+
+def test_every_real_jsonl_file_identical(realdata: Path, tmp_path: Path) -> None:
+    files = sorted(p for p in realdata.rglob("*.jsonl") if "benchmarks" not in p.parts)
+    assert len(files) > 20
+    _assert_columnar_changes_nothing(tmp_path, [str(p) for p in files], "code_reasoning")

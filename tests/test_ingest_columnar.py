@@ -6,18 +6,25 @@ since an equivalence means little when every line is handed back."""
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from pathlib import Path
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
+import pyarrow.parquet as pq
 import pytest
 
 from bench.ingest import write_corpus
 from curate.adapters import all_adapters
 from curate.adapters.chat.openai_columnar import ADAPTER, EARLIER_CONTENT_CLAIMS, convert_block
 from curate.demo_data import write_demo_corpus
-from curate.ingest import _pick_adapter, ingest
+from curate.ingest import ingest, pick_adapter
+from curate.ingest.write import text_bytes
 from curate.readers import LineBlock, iter_line_blocks, resolve_sources
+
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
 
 
 def _call(call_id: str, name: str = "search", arguments: object = '{"q": "x"}') -> dict:
@@ -129,7 +136,7 @@ def _taken(path: Path, fmt: str = "auto", block_bytes: int = 4 << 20) -> tuple[i
     taken = total = 0
     for block in iter_line_blocks(source, block_bytes=block_bytes):
         if isinstance(block, LineBlock):
-            taken += len(convert_block(block, source.label, "chat", lambda r: _pick_adapter(r, adapters))[1])
+            taken += len(convert_block(block, source.label, "chat", lambda r: pick_adapter(r, adapters))[1])
             total += len(block.lines)
         else:
             total += 1
@@ -190,7 +197,8 @@ def test_crafted_mix_identical_across_small_blocks(tmp_path: Path, monkeypatch: 
 
     crafted = _write_crafted(tmp_path / "crafted.jsonl")
     real = readers.iter_line_blocks
-    monkeypatch.setattr("curate.ingest.iter_line_blocks", lambda source, limit: real(source, limit, block_bytes=600))
+    monkeypatch.setattr("curate.ingest.steps.iter_line_blocks",
+                        lambda source, limit: real(source, limit, block_bytes=600))
     _assert_columnar_changes_nothing(tmp_path, [str(crafted)], "chat", max_record_bytes=2000)
 
 
@@ -207,3 +215,42 @@ def test_every_real_jsonl_file_identical(realdata: Path, tmp_path: Path) -> None
     files = sorted(p for p in realdata.rglob("*.jsonl") if "benchmarks" not in p.parts)
     assert len(files) > 20
     _assert_columnar_changes_nothing(tmp_path, [str(p) for p in files], "code_reasoning")
+
+
+def test_row_groups_are_cut_by_text_bytes_the_same_way_on_both_paths(tmp_path: Path,
+                                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    limit = 20_000
+    monkeypatch.setattr("curate.ingest.write.ROW_GROUP_BYTES", limit)
+    corpus = tmp_path / "corpus.jsonl"
+    write_corpus(corpus, 300)
+    _assert_columnar_changes_nothing(tmp_path, [str(corpus)], "chat")
+    shard = pq.ParquetFile(tmp_path / "columnar" / "samples" / "00000.parquet")
+    rows = [shard.metadata.row_group(i).num_rows for i in range(shard.num_row_groups)]
+    assert sum(rows) == 300 and len(set(rows)) > 1
+    bytes_R = text_bytes(shard.read())
+    starts = np.cumsum([0, *rows])
+    for k, (start, end) in enumerate(zip(starts[:-1], starts[1:], strict=True)):
+        assert bytes_R[start:end - 1].sum() < limit  # the group ends at the first row that reaches the limit
+        if k < len(rows) - 1:
+            assert bytes_R[start:end].sum() >= limit
+
+
+def test_ingest_memory_does_not_grow_with_the_file(tmp_path: Path) -> None:
+    """Peak RSS of the columnar path for 100 vs 300 records of 1 MiB: the file triples, the peak barely moves."""
+    record = json.dumps({"messages": [{"role": "user", "content": "q"},
+                                      {"role": "assistant", "content": "<think>" + "x" * (1 << 20) + "</think>a"}]})
+    script = ("import re, sys\n"
+              "from curate.ingest import ingest\n"
+              "ledger = ingest([sys.argv[1]], 'chat', sys.argv[2], progress=False)\n"
+              "hwm = re.search(r'VmHWM:\\s+(\\d+) kB', open('/proc/self/status').read()).group(1)\n"
+              "print(ledger['kept'], int(hwm) * 1024)\n")
+    peaks = []
+    for records in (100, 300):
+        path = tmp_path / f"{records}.jsonl"
+        path.write_text((record + "\n") * records)
+        out = subprocess.run([sys.executable, "-c", script, str(path), str(tmp_path / f"out{records}")],
+                             capture_output=True, text=True, check=True, cwd=PROJECT_ROOT, timeout=300).stdout.split()
+        assert int(out[0]) == records
+        peaks.append(int(out[1]))
+        path.unlink()
+    assert peaks[1] - peaks[0] < 64 << 20, f"peak RSS {peaks[0] / 2**20:.0f} → {peaks[1] / 2**20:.0f} MiB"

@@ -6,6 +6,7 @@ since an equivalence means little when every line is handed back."""
 from __future__ import annotations
 
 import json
+import random
 import subprocess
 import sys
 from pathlib import Path
@@ -18,7 +19,7 @@ import pytest
 
 from bench.ingest import write_corpus
 from curate.adapters import all_adapters
-from curate.adapters.chat.openai_columnar import ADAPTER, EARLIER_CONTENT_CLAIMS, convert_block
+from curate.adapters.chat.openai_columnar import _NOT_WHITESPACE, ADAPTER, EARLIER_CONTENT_CLAIMS, convert_block
 from curate.demo_data import write_demo_corpus
 from curate.ingest import ingest, pick_adapter
 from curate.ingest.write import text_bytes
@@ -164,11 +165,14 @@ def test_earlier_adapters_cannot_claim_a_messages_only_record_unless_guarded() -
 
 
 def test_arrow_whitespace_trim_is_str_strip_for_every_code_point() -> None:
-    """The path trims with Arrow's kernels where the reference calls str.strip / lstrip."""
+    """The path trims with Arrow's kernels, and tests for blank text with a regex class, where the reference
+    calls str.strip / lstrip."""
     chars = [chr(c) for c in range(0x110000) if not 0xD800 <= c <= 0xDFFF]
     padded = pa.array([f"{c}x{c}" for c in chars])
     assert pc.utf8_trim_whitespace(padded).to_pylist() == [s.strip() for s in padded.to_pylist()]
     assert pc.utf8_ltrim_whitespace(padded).to_pylist() == [s.lstrip() for s in padded.to_pylist()]
+    alone = pa.array(chars)
+    assert pc.match_substring_regex(alone, _NOT_WHITESPACE).to_pylist() == [bool(c.strip()) for c in chars]
 
 
 def test_bench_corpus_identical(tmp_path: Path) -> None:
@@ -236,10 +240,13 @@ def test_row_groups_are_cut_by_text_bytes_the_same_way_on_both_paths(tmp_path: P
 
 
 def test_ingest_memory_does_not_grow_with_the_file(tmp_path: Path) -> None:
-    """Peak RSS of the columnar path for 100 vs 300 records of 1 MiB: the file triples, the peak barely moves."""
+    """Peak RSS of the columnar path for 100 vs 300 records of 1 MiB, with 8 MiB row groups so both runs reach the
+    steady state: the file triples, the peak barely moves."""
     record = json.dumps({"messages": [{"role": "user", "content": "q"},
                                       {"role": "assistant", "content": "<think>" + "x" * (1 << 20) + "</think>a"}]})
     script = ("import re, sys\n"
+              "import curate.ingest.write\n"
+              "curate.ingest.write.ROW_GROUP_BYTES = 8 << 20\n"
               "from curate.ingest import ingest\n"
               "ledger = ingest([sys.argv[1]], 'chat', sys.argv[2], progress=False)\n"
               "hwm = re.search(r'VmHWM:\\s+(\\d+) kB', open('/proc/self/status').read()).group(1)\n"
@@ -253,4 +260,69 @@ def test_ingest_memory_does_not_grow_with_the_file(tmp_path: Path) -> None:
         assert int(out[0]) == records
         peaks.append(int(out[1]))
         path.unlink()
-    assert peaks[1] - peaks[0] < 64 << 20, f"peak RSS {peaks[0] / 2**20:.0f} → {peaks[1] / 2**20:.0f} MiB"
+    assert peaks[1] - peaks[0] < 48 << 20, f"peak RSS {peaks[0] / 2**20:.0f} → {peaks[1] / 2**20:.0f} MiB"
+
+
+# Pieces random records are built from: Python-only whitespace, markers every rule looks for, non-ASCII text.
+_TEXT = ["a", "Answer.", " ", "\n", "\t", "\x1c", "\x85", "\xa0", "\u3000", "\u200b", "é", "日本", "😀", "<think>",
+         "</think>", "<|begin_of_thought|>", "<|end_of_thought|>", "<|begin_of_solution|>", "<returncode>", "\\"]
+
+
+def _text(rng: random.Random) -> object:
+    roll = rng.random()
+    if roll < 0.03:
+        return None
+    if roll < 0.04:
+        return rng.choice([5, [{"type": "text", "text": "part"}], {"a": 1}])
+    pieces = [rng.choice(_TEXT) if rng.random() < 0.3 else rng.choice(["a", "Answer.", " "])
+              for _ in range(rng.randrange(0, 8))]
+    if rng.random() < 0.3:
+        pieces[:0] = [rng.choice(["", " ", "\n", "\x85"]), "<think>", rng.choice(["", "plan", " \u3000"]), "</think>"]
+    return "".join(pieces)
+
+
+def _random_call(rng: random.Random, n: int) -> dict:
+    arguments = rng.choice(['{"q": "x"}', '{"q": [1, 2.5, null]}', "", "  ", None, "[1]", "{bad", '{"q": "é"}'])
+    call = {"id": rng.choice([f"c{n}", f"c{n}", "", None, "c0"]), "type": "function",
+            "function": {"name": rng.choice(["search", "search", "fetch", ""]), "arguments": arguments}}
+    if rng.random() < 0.03:
+        call["function"]["parameters"] = "{}"
+    return call
+
+
+def _random_record(rng: random.Random) -> dict:
+    messages: list[dict] = [{"role": "system", "content": _text(rng)}] if rng.random() < 0.5 else []
+    calls = 0
+    for _ in range(rng.randrange(1, 6)):
+        role = rng.choice(["user", "assistant", "assistant", "tool"] * 8 + ["human", "gpt", "User", " user", "robot"])
+        message: dict = {"role": role, "content": _text(rng)}
+        if role in ("assistant", "gpt"):
+            if rng.random() < 0.3:
+                message["reasoning_content"] = rng.choice([" ", "why", "\u3000why\x85", None])
+            if rng.random() < 0.3:
+                message["tool_calls"] = [_random_call(rng, calls + k) for k in range(rng.randrange(0, 3))]
+                calls += len(message["tool_calls"])
+        if role == "tool":
+            message["tool_call_id"] = rng.choice([f"c{rng.randrange(calls + 1)}", "", None, "zz"])
+            if rng.random() < 0.5:
+                message["name"] = rng.choice(["search", ""])
+        if rng.random() < 0.05:
+            message[rng.choice(["weight", "thinking", "loss", "call_id"])] = rng.choice([1, 0.5, "t", None])
+        messages.append(message)
+    record: dict = {"messages": messages}
+    for key, value in (("uuid", "u-1"), ("tools", [{"type": "function", "function": {"name": "search"}}]),
+                       ("prompt_only", True), ("score", 1.5), ("big", 1 << 70), ("available_tools", [])):
+        if rng.random() < 0.04:
+            record[key] = value
+    return record
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_random_records_identical(tmp_path: Path, seed: int) -> None:
+    rng = random.Random(seed)
+    path = tmp_path / "random.jsonl"
+    path.write_text("".join(json.dumps(_random_record(rng), ensure_ascii=rng.random() < 0.5) + "\n"
+                            for _ in range(600)))
+    taken, total = _taken(path, block_bytes=20_000)
+    assert total == 600 and taken > 25  # most are rejects or near-misses, handed back
+    _assert_columnar_changes_nothing(tmp_path, [str(path)], "chat")

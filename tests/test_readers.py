@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gzip
+import io
 import json
 import random
 import subprocess
@@ -12,7 +13,8 @@ from pathlib import Path
 import pytest
 import zstandard
 
-from curate.readers import Source, Unreadable, iter_records, resolve_sources, split_jsonl
+from curate.readers import Source, Unreadable, excerpt_of, iter_records, resolve_sources, split_jsonl
+from curate.readers.json_readers import jsonl_runs
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 
@@ -239,3 +241,44 @@ def test_saved_dataset_dict_is_one_source_per_split(tmp_path: Path) -> None:
     sources = resolve_sources([str(tmp_path / "saved")])
     assert [s.label for s in sources] == [f"{tmp_path / 'saved'}[test]", f"{tmp_path / 'saved'}[train]"]
     assert [list(iter_records(s)) for s in sources] == [[(0, rows[0])], list(enumerate(rows))]
+
+
+def _readline_oracle(data: bytes, max_record_bytes: int, length: int | None) -> list[tuple[int, object]]:
+    """The JSONL line semantics of a bounded `readline` loop, which `jsonl_runs` reads in chunks instead."""
+    stream, out, number, consumed = io.BytesIO(data), [], 0, 0
+    while length is None or consumed < length:
+        line = stream.readline(max_record_bytes + 1)
+        if not line:
+            break
+        consumed += len(line)
+        if len(line) > max_record_bytes and not line.endswith(b"\n"):
+            rest = stream.readline()
+            consumed += len(rest)
+            out.append((number, ("too large", len(line) + len(rest), excerpt_of(line))))
+        elif not line.isspace():
+            out.append((number, line.removesuffix(b"\n")))
+        number += 1
+    return out
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_chunked_line_reader_matches_a_bounded_readline(seed: int) -> None:
+    rng = random.Random(seed)
+    pieces = [b"a", b"{}", b" ", b"\r", b"\t", b"\x0b", b"\xc3\xa9", b"x" * 50]
+    lines = [b"".join(rng.choice(pieces) for _ in range(rng.randrange(0, 12))) for _ in range(300)]
+    data = b"\n".join(lines) + rng.choice([b"", b"\n"])
+    starts = [0, *(k + 1 for k, byte in enumerate(data) if byte == 10)]
+    for _ in range(20):
+        limit, chunk = rng.randrange(5, 200), rng.randrange(1, 80)
+        first = rng.randrange(len(starts))
+        begin = starts[first] if first < len(starts) else len(data)
+        length = rng.choice([None, rng.randrange(1, len(data) + 2)])
+        got = []
+        for number, run in jsonl_runs(io.BytesIO(data[begin:]), limit, first, length, chunk_bytes=chunk):
+            if isinstance(run, Unreadable):
+                size = int(run.message.split()[2])
+                got.append((number, ("too large", size, run.excerpt)))
+            else:
+                got += [(number + k, line) for k, line in enumerate(run) if line and not line.isspace()]
+        expected = [(number + first, item) for number, item in _readline_oracle(data[begin:], limit, length)]
+        assert got == expected, (limit, chunk, first, length)

@@ -113,6 +113,7 @@ class AdaptRecords(PipelineStep):
         self.out_dir = Path(out_dir)
         self.fmt = fmt
         self.strict = strict
+        self._not_columnar: set[str] = set()
 
     def run(self, data: DocumentsPipeline = None, rank: int = 0, world_size: int = 1) -> DocumentsPipeline:
         forced = None if self.fmt == "auto" else by_name(self.fmt)
@@ -137,10 +138,11 @@ class AdaptRecords(PipelineStep):
 
     def _adapt_block(self, source: str, block: LineBlock, tally: FileTally, rejects: RejectWriter,
                      adapters: Adapter | list[Adapter]) -> pa.Table:
-        if self.fmt in ("auto", OPENAI_MESSAGES):
+        table, taken = SAMPLE_SCHEMA.empty_table(), []
+        if self.fmt in ("auto", OPENAI_MESSAGES) and source not in self._not_columnar:
             table, taken = convert_block(block, source, self.domain, lambda record: pick_adapter(record, adapters))
-        else:
-            table, taken = SAMPLE_SCHEMA.empty_table(), []
+            if not taken:  # a whole block without one plain OpenAI-messages record: another shape, read per record
+                self._not_columnar.add(source)
         tally.records_in += len(taken)
         tally.kept += len(taken)
         tally.samples_out += len(taken)

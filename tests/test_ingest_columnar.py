@@ -104,6 +104,11 @@ CRAFTED: list[object] = [
     [1, 2],
     "a string",
     {"conversations": [{"from": "human", "value": "hi"}, {"from": "gpt", "value": "yo"}]},
+    _chat(ANSWER, foo=None),  # a key set to null is still a key: it stays in meta
+    _chat(ANSWER, available_tools=None),  # toucan_mcp detects the key, whatever its value
+    {"messages": [ANSWER], "nl_statement": None, "nl_proof": None},  # proofnet's shape, then its reject
+    {"messages": [{"role": "user", "content": "hi", "tool_calls": [{"x": float("nan")}]}, ANSWER]},  # orjson refuses
+    {"messages": [{"role": "system", "content": "s", "tool_calls": [{"function": {"x": float("inf")}}]}, ANSWER]},
 ]
 
 
@@ -180,6 +185,29 @@ def test_bench_corpus_identical(tmp_path: Path) -> None:
     write_corpus(corpus, 300)
     assert _taken(corpus) == (300, 300)
     _assert_columnar_changes_nothing(tmp_path, [str(corpus)], "chat")
+
+
+@pytest.mark.parametrize("index", range(len(CRAFTED)))
+def test_each_crafted_record_between_clean_ones_identical(tmp_path: Path, index: int) -> None:
+    """Alone in a block of clean records, so pyarrow parses it and the row rules alone decide."""
+    good = json.dumps(_chat(ANSWER))
+    path = tmp_path / "one.jsonl"
+    path.write_text("\n".join([good, json.dumps(CRAFTED[index]), good]) + "\n")
+    _assert_columnar_changes_nothing(tmp_path, [str(path)], "chat")
+
+
+def test_deeply_nested_lines_are_handed_back(tmp_path: Path) -> None:
+    """orjson stops at 1024 levels; pyarrow's parser crashes the process somewhere past 10,000."""
+    def nested(depth: int) -> str:
+        return "[" * depth + "]" * depth
+
+    good = json.dumps(_chat(ANSWER))
+    lines = [good, good[:-1] + f', "x": {nested(20_000)}}}', good, good[:-1] + f', "x": {nested(1_100)}}}',
+             good.replace('"Hello."}', f'"Hello.", "x": {nested(350)}}}'), good[:-1] + f', "y": {nested(900)}}}']
+    path = tmp_path / "deep.jsonl"
+    path.write_text("\n".join(lines) + "\n")
+    assert _taken(path)[0] >= 2
+    _assert_columnar_changes_nothing(tmp_path, [str(path)], "chat")
 
 
 @pytest.mark.parametrize("fmt", ["auto", "openai_messages"])

@@ -24,7 +24,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import BinaryIO, TypeVar
 
-from curate.readers.json_readers import jsonl_runs, parse_line, read_json, read_jsonl
+from curate.readers.json_readers import LINE_CHUNK, jsonl_runs, parse_line, read_json, read_jsonl
 from curate.readers.records import (
     DEFAULT_MAX_RECORD_BYTES,
     EXCERPT_BYTES,
@@ -124,7 +124,10 @@ def iter_line_blocks(source: Source, max_record_bytes: int = DEFAULT_MAX_RECORD_
     """
     assert source.kind == "jsonl", source
     block = LineBlock()
-    for number, run in _jsonl_of(source, max_record_bytes, jsonl_runs):
+    def runs(stream: BinaryIO, limit: int, first_line: int, length: int | None) -> Iterator:
+        return jsonl_runs(stream, limit, first_line, length, chunk_bytes=min(LINE_CHUNK, block_bytes))
+
+    for number, run in _jsonl_of(source, max_record_bytes, runs):
         if isinstance(run, Unreadable):
             if block.lines:
                 yield block

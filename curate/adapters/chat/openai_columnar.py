@@ -81,6 +81,7 @@ _ALIASES = pa.array(list(ROLE_ALIASES))
 _CANONICAL = pa.array(list(ROLE_ALIASES.values()))
 
 PARSE_CHUNK = 512 << 10
+MAX_BRACKETS = 1000  # below orjson's depth limit of 1024
 Pick = Callable[[dict[str, Any]], Adapter]
 
 
@@ -132,6 +133,8 @@ def _parse(block: LineBlock, run: list[int]) -> pa.Table | None:
     data = b"\n".join([block.lines[k] for k in run]) + b"\n"
     if b"\xef\xbb\xbf" in data:
         return None
+    if data.count(b"[") + data.count(b"{") > MAX_BRACKETS and any(_too_deep(block.lines[k]) for k in run):
+        return None
     if not data.isascii():
         try:
             data.decode("utf-8")
@@ -141,24 +144,42 @@ def _parse(block: LineBlock, run: list[int]) -> pa.Table | None:
     chunk = max(PARSE_CHUNK, max(len(block.lines[k]) for k in run) + 2)
     try:
         table = pj.read_json(io.BytesIO(data), read_options=pj.ReadOptions(block_size=chunk), parse_options=_PARSE)
-    except pa.ArrowInvalid:
+    except pa.ArrowException:
         return None
     return table if table.num_rows == len(run) else None  # two objects on one line
 
 
-def _safe(kind: pa.DataType) -> bool:
-    """A type orjson reads the same way: no floats (NaN, infinities and big integers arrive as doubles)."""
-    if pa.types.is_floating(kind):
+def _too_deep(line: bytes) -> bool:
+    """Nested deeper than orjson reads (1024 levels; pyarrow's parser crashes somewhere past 10,000): the bracket
+    count bounds the depth, and orjson settles the lines it cannot clear."""
+    if line.count(b"[") + line.count(b"{") <= MAX_BRACKETS:
         return False
-    return all(_safe(kind.field(i).type) for i in range(kind.num_fields))
+    try:
+        orjson.loads(line)
+    except orjson.JSONDecodeError:
+        return True
+    return False
+
+
+def _safe(kind: pa.DataType, max_depth: int = 64) -> bool:
+    """A type orjson reads the same way: no floats (NaN, infinities and big integers arrive as doubles) and no
+    deeper nesting than `max_depth`."""
+    pending = [(kind, 0)]
+    while pending:
+        kind, depth = pending.pop()
+        if pa.types.is_floating(kind) or depth > max_depth:
+            return False
+        pending += [(kind.field(i).type, depth + 1) for i in range(kind.num_fields)]
+    return True
 
 
 def _set_extras(struct: pa.StructArray, known: set[str], handed_back: set[str]) -> np.ndarray:
-    """Per element: a key the reference reads (or of a type orjson may refuse) is set."""
+    """Per element: a key the reference reads, or a value orjson may read otherwise (even one the reference then
+    ignores: orjson refusing it rejects the whole line), is set."""
     out = np.zeros(len(struct), bool)
     for i in range(struct.type.num_fields):
         field = struct.type.field(i)
-        if field.name not in known and (field.name in handed_back or not _safe(field.type)):
+        if (field.name not in known and field.name in handed_back) or not _safe(field.type):
             out |= struct.field(i).is_valid().to_numpy(zero_copy_only=False)
     return out
 
@@ -308,15 +329,14 @@ def _link(ok_R: np.ndarray, row_offsets: np.ndarray, msg_M: pa.StructArray, call
 
 def _record_level(table: pa.Table, lines: list[bytes], numbers: list[int], ok_R: np.ndarray, source: str,
                   domain: str, pick: Pick) -> tuple[list[str], list[str]]:
-    """Meta and tools JSON per row. Rows with top-level keys beyond `messages` are read again by the reference
-    parser, detected by the registry and given meta and tools by the adapter's own helpers."""
+    """Meta and tools JSON per row. When records have top-level keys beyond `messages`, every row is read again
+    by the reference parser (Arrow cannot tell a key set to null from a missing one, and either can change
+    detection and meta), detected by the registry and given meta and tools by the adapter's own helpers."""
     plain = make_sample({}, RecordContext(source, 0, domain), ADAPTER, [])
     meta, tools = [json_text(plain.meta)] * len(ok_R), [json_text(plain.tools)] * len(ok_R)
-    keyed_R = np.zeros(len(ok_R), bool)
-    for name in table.column_names:
-        if name != "messages":
-            keyed_R |= table[name].is_valid().to_numpy()
-    for r in np.flatnonzero(keyed_R & ok_R):
+    if table.column_names == ["messages"]:
+        return meta, tools
+    for r in np.flatnonzero(ok_R):
         record = parse_line(lines[r])
         try:
             if isinstance(record, Unreadable) or not isinstance(record, dict) or pick(record).name != ADAPTER:

@@ -19,20 +19,26 @@ def record_sample_id(ctx: RecordContext, part: str | None = None) -> str:
     return sample_id(ctx.source, ctx.index if part is None else f"{ctx.index}/{part}")
 
 
-def make_sample(record: dict[str, Any], ctx: RecordContext, adapter_name: str, messages: list[Message],
-                tools: list[dict[str, Any]] | None = None, consumed: Iterable[str] = (),
-                extra_meta: dict[str, Any] | None = None) -> Sample:
-    """A Sample whose meta keeps every record field the conversion did not consume (ids, difficulty, dataset,
-    correctness flags, verifier references), so downstream filters and RL stages can still read them."""
+def record_meta(record: dict[str, Any], adapter_name: str, consumed: Iterable[str] = (),
+                extra_meta: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Every record field the conversion did not consume (ids, difficulty, dataset, correctness flags, verifier
+    references), so downstream filters and RL stages can still read them, and the format it came in."""
     skip = set(consumed)
     meta = {k: v for k, v in record.items() if k not in skip}
     meta["source_format"] = adapter_name
     meta.update(extra_meta or {})
+    return meta
+
+
+def make_sample(record: dict[str, Any], ctx: RecordContext, adapter_name: str, messages: list[Message],
+                tools: list[dict[str, Any]] | None = None, consumed: Iterable[str] = (),
+                extra_meta: dict[str, Any] | None = None) -> Sample:
+    """A Sample with the record's `record_meta`."""
     return Sample(
         id=record_sample_id(ctx),
         domain=ctx.domain,
         source=ctx.source,
         messages=messages,
         tools=tools or [],
-        meta=meta,
+        meta=record_meta(record, adapter_name, consumed, extra_meta),
     )

@@ -33,8 +33,8 @@ import pyarrow.compute as pc
 import pyarrow.json as pj
 
 from curate.adapters.agentic.mini_swe_agent import OBSERVATION_PREFIX
-from curate.adapters.base import Adapter, RecordContext
-from curate.adapters.chat.common import make_sample
+from curate.adapters.base import Adapter
+from curate.adapters.chat.common import record_meta
 from curate.adapters.chat.openai_messages import OpenAIMessagesAdapter
 from curate.adapters.text import (
     ROLE_ALIASES,
@@ -52,6 +52,7 @@ from curate.schema import (
     MESSAGE_TYPE,
     SAMPLE_SCHEMA,
     TOOL_CALL_TYPE,
+    Sample,
     SampleError,
     ToolCall,
     check_storable,
@@ -81,7 +82,7 @@ _ALIASES = pa.array(list(ROLE_ALIASES))
 _CANONICAL = pa.array(list(ROLE_ALIASES.values()))
 
 PARSE_CHUNK = 512 << 10
-MAX_BRACKETS = 1000  # below orjson's depth limit of 1024
+PYARROW_SAFE_DEPTH = 5000
 Pick = Callable[[dict[str, Any]], Adapter]
 
 
@@ -92,8 +93,7 @@ def convert_block(block: LineBlock, source: str, domain: str, pick: Pick) -> tup
              if line.startswith(b"{") and (line.endswith(b"}") or line.rstrip().endswith(b"}"))]
     tables, taken = [], []
     for run, table in _parsed_runs(block, clean if domain in DOMAINS else []):
-        ok_R, messages, meta, tools = _check_rows(table, [block.lines[k] for k in run],
-                                                  [block.numbers[k] for k in run], source, domain, pick)
+        ok_R, messages, meta, tools = _check_rows(table, [block.lines[k] for k in run], pick)
         taken_run = [k for k, ok in zip(run, ok_R, strict=True) if ok]
         ids = sample_ids(source, [block.numbers[k] for k in taken_run])  # record_sample_id of each record
         if not ok_R.all():
@@ -133,7 +133,7 @@ def _parse(block: LineBlock, run: list[int]) -> pa.Table | None:
     data = b"\n".join([block.lines[k] for k in run]) + b"\n"
     if b"\xef\xbb\xbf" in data:
         return None
-    if data.count(b"[") + data.count(b"{") > MAX_BRACKETS and any(_too_deep(block.lines[k]) for k in run):
+    if any(_too_deep(block.lines[k]) for k in run if len(block.lines[k]) > 2 * PYARROW_SAFE_DEPTH):
         return None
     if not data.isascii():
         try:
@@ -150,9 +150,10 @@ def _parse(block: LineBlock, run: list[int]) -> pa.Table | None:
 
 
 def _too_deep(line: bytes) -> bool:
-    """Nested deeper than orjson reads (1024 levels; pyarrow's parser crashes somewhere past 10,000): the bracket
-    count bounds the depth, and orjson settles the lines it cannot clear."""
-    if line.count(b"[") + line.count(b"{") <= MAX_BRACKETS:
+    """Possibly nested past PYARROW_SAFE_DEPTH (pyarrow's parser crashes the process somewhere past 10,000 levels):
+    the bracket count bounds the depth, and orjson, which stops at 1024 levels, settles the lines it cannot clear.
+    Rows nested deeper than `_safe` allows are handed back after parsing anyway."""
+    if line.count(b"[") + line.count(b"{") <= PYARROW_SAFE_DEPTH:
         return False
     try:
         orjson.loads(line)
@@ -188,8 +189,8 @@ def _np(array: pa.Array) -> np.ndarray:
     return pc.fill_null(array, False).to_numpy(zero_copy_only=False)
 
 
-def _check_rows(table: pa.Table, lines: list[bytes], numbers: list[int], source: str, domain: str,
-                pick: Pick) -> tuple[np.ndarray, pa.ListArray, list[str], list[str]]:
+def _check_rows(table: pa.Table, lines: list[bytes], pick: Pick) -> tuple[np.ndarray, pa.ListArray, list[str],
+                                                                         list[str]]:
     """(row taken, converted messages, meta JSON, tools JSON) for every parsed row."""
     messages_R = table["messages"].combine_chunks()
     rows = len(messages_R)
@@ -216,7 +217,7 @@ def _check_rows(table: pa.Table, lines: list[bytes], numbers: list[int], source:
     ok_R &= np.bincount(row_M[bad_M], minlength=rows) == 0
     ok_R &= np.bincount(row_M[assistant_M], minlength=rows) > 0
     call_ids_C, result_ids_M, result_names_M = _link(ok_R, row_offsets, msg_M, calls, has_calls_M, tool_M)
-    meta, tools = _record_level(table, lines, numbers, ok_R, source, domain, pick)
+    meta, tools = _record_level(table, lines, ok_R, pick)
 
     calls_C = pa.StructArray.from_arrays([call_ids_C, calls["name"], calls["arguments"]], fields=list(TOOL_CALL_TYPE))
     call_offsets = np.searchsorted(calls["message"], np.arange(len(msg_M) + 1)).astype(np.int32)
@@ -327,13 +328,11 @@ def _link(ok_R: np.ndarray, row_offsets: np.ndarray, msg_M: pa.StructArray, call
     return pa.array(call_ids, pa.string()), pa.array(result_ids, pa.string()), pa.array(result_names, pa.string())
 
 
-def _record_level(table: pa.Table, lines: list[bytes], numbers: list[int], ok_R: np.ndarray, source: str,
-                  domain: str, pick: Pick) -> tuple[list[str], list[str]]:
+def _record_level(table: pa.Table, lines: list[bytes], ok_R: np.ndarray, pick: Pick) -> tuple[list[str], list[str]]:
     """Meta and tools JSON per row. When records have top-level keys beyond `messages`, every row is read again
     by the reference parser (Arrow cannot tell a key set to null from a missing one, and either can change
     detection and meta), detected by the registry and given meta and tools by the adapter's own helpers."""
-    plain = make_sample({}, RecordContext(source, 0, domain), ADAPTER, [])
-    meta, tools = [json_text(plain.meta)] * len(ok_R), [json_text(plain.tools)] * len(ok_R)
+    meta, tools = [json_text(record_meta({}, ADAPTER))] * len(ok_R), [json_text([])] * len(ok_R)
     if table.column_names == ["messages"]:
         return meta, tools
     for r in np.flatnonzero(ok_R):
@@ -341,8 +340,8 @@ def _record_level(table: pa.Table, lines: list[bytes], numbers: list[int], ok_R:
         try:
             if isinstance(record, Unreadable) or not isinstance(record, dict) or pick(record).name != ADAPTER:
                 raise SampleError("handed_back", "not an openai_messages record")
-            sample = make_sample(record, RecordContext(source, numbers[r], domain), ADAPTER, [],
-                                 parse_tools(record.get("tools"), "tools"), consumed=("messages", "tools"))
+            sample = Sample("", "", "", [], parse_tools(record.get("tools"), "tools"),
+                            record_meta(record, ADAPTER, consumed=("messages", "tools")))
             check_storable(sample)
         except Exception:  # noqa: BLE001 - the reference path reads the record again and says why
             ok_R[r] = False

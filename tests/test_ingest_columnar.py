@@ -18,7 +18,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from bench.ingest import write_corpus
-from curate.adapters import all_adapters
+from curate.adapters import all_adapters, by_name
 from curate.adapters.chat.openai_columnar import _NOT_WHITESPACE, ADAPTER, EARLIER_CONTENT_CLAIMS, convert_block
 from curate.demo_data import write_demo_corpus
 from curate.ingest import ingest, pick_adapter
@@ -138,11 +138,11 @@ def _assert_columnar_changes_nothing(tmp_path: Path, sources: list[str], domain:
 def _taken(path: Path, fmt: str = "auto", block_bytes: int = 4 << 20) -> tuple[int, int]:
     """(records the columnar path takes, records) in one JSONL file."""
     [source] = resolve_sources([str(path)])
-    adapters = all_adapters() if fmt == "auto" else [a for a in all_adapters() if a.name == fmt][0]
+    forced = None if fmt == "auto" else by_name(fmt)
     taken = total = 0
     for block in iter_line_blocks(source, block_bytes=block_bytes):
         if isinstance(block, LineBlock):
-            taken += len(convert_block(block, source.label, "chat", lambda r: pick_adapter(r, adapters))[1])
+            taken += len(convert_block(block, source.label, "chat", lambda r: pick_adapter(r, forced))[1])
             total += len(block.lines)
         else:
             total += 1

@@ -27,6 +27,9 @@ class Adapter:
     # Lower runs first in auto-detection: specific shapes must win over generic ones (e.g. SWE-Gym before plain
     # OpenAI messages).
     priority: ClassVar[int] = 50
+    # Top-level keys of which a record of this shape has at least one: auto-detection skips the adapter for a
+    # record with none of them without calling `detect` (None: `detect` looks at every record).
+    detect_keys: ClassVar[frozenset[str] | None] = None
 
     def detect(self, record: dict[str, Any]) -> bool:
         raise NotImplementedError

@@ -11,7 +11,7 @@ import pyarrow as pa
 from datatrove.data import Document, DocumentsPipeline
 from datatrove.pipeline.base import PipelineStep
 
-from curate.adapters import Adapter, RecordContext, all_adapters, by_name, detect
+from curate.adapters import Adapter, RecordContext, by_name, detect
 from curate.adapters.chat.openai_columnar import ADAPTER as OPENAI_MESSAGES
 from curate.adapters.chat.openai_columnar import convert_block
 from curate.ledger import FileTally, Ledger, RejectWriter
@@ -117,7 +117,6 @@ class AdaptRecords(PipelineStep):
 
     def run(self, data: DocumentsPipeline = None, rank: int = 0, world_size: int = 1) -> DocumentsPipeline:
         forced = None if self.fmt == "auto" else by_name(self.fmt)
-        adapters = forced or all_adapters()  # the registry's order, resolved once per task rather than per record
         ledger = Ledger()
         with RejectWriter(self.out_dir / "rejects" / shard_name(rank)) as rejects:
             for document in data or ():
@@ -125,22 +124,22 @@ class AdaptRecords(PipelineStep):
                 source = meta["source"]
                 tally = ledger.file(source)
                 if "block" in meta:
-                    table = self._adapt_block(source, meta.pop("block"), tally, rejects, adapters)
+                    table = self._adapt_block(source, meta.pop("block"), tally, rejects, forced)
                     if table.num_rows:
                         yield Document(text=document.id, id=document.id, metadata={"source": source, "table": table})
                     continue
                 index = meta["index"]
-                for sample in self._adapt_record(source, index, meta.pop("record"), tally, rejects, adapters):
+                for sample in self._adapt_record(source, index, meta.pop("record"), tally, rejects, forced):
                     # later steps only read the sample; text must just be non-empty for datatrove
                     yield Document(text=sample.id, id=sample.id,
                                    metadata={"source": source, "index": index, "sample": sample})
         ledger.save_part(self.out_dir / PARTS_DIR / f"{rank:05d}.json")
 
     def _adapt_block(self, source: str, block: LineBlock, tally: FileTally, rejects: RejectWriter,
-                     adapters: Adapter | list[Adapter]) -> pa.Table:
+                     forced: Adapter | None) -> pa.Table:
         table, taken = SAMPLE_SCHEMA.empty_table(), []
         if self.fmt in ("auto", OPENAI_MESSAGES) and source not in self._not_columnar:
-            table, taken = convert_block(block, source, self.domain, lambda record: pick_adapter(record, adapters))
+            table, taken = convert_block(block, source, self.domain, lambda record: pick_adapter(record, forced))
             if not taken:  # a whole block without one plain OpenAI-messages record: another shape, read per record
                 self._not_columnar.add(source)
         tally.records_in += len(taken)
@@ -152,7 +151,7 @@ class AdaptRecords(PipelineStep):
         handed_back = sorted(set(range(len(block.lines))) - set(taken))
         for k in handed_back:
             converted = self._adapt_record(source, block.numbers[k], parse_line(block.lines[k]), tally, rejects,
-                                           adapters)
+                                           forced)
             positions += [k] * len(converted)
             samples += converted
         if not samples:
@@ -161,11 +160,11 @@ class AdaptRecords(PipelineStep):
         return merged.take(np.argsort(np.array(positions), kind="stable"))
 
     def _adapt_record(self, source: str, index: int, record: Any, tally: FileTally, rejects: RejectWriter,
-                      adapters: Adapter | list[Adapter]) -> list[Sample]:
+                      forced: Adapter | None) -> list[Sample]:
         """The record's samples, counted in `tally`; a record that cannot convert is written to `rejects`."""
         tally.records_in += 1
         try:
-            samples = self._convert(record, RecordContext(source, index, self.domain), adapters)
+            samples = self._convert(record, RecordContext(source, index, self.domain), forced)
         except SampleError as err:
             tally.rejected += 1
             tally.by_reason[err.reason] += 1
@@ -179,13 +178,13 @@ class AdaptRecords(PipelineStep):
         tally.samples_out += len(samples)
         return samples
 
-    def _convert(self, record: Any, ctx: RecordContext, adapters: Adapter | list[Adapter]) -> list[Sample]:
-        """`adapters` is the one forced by `--format`, or the registry's list to auto-detect from."""
+    def _convert(self, record: Any, ctx: RecordContext, forced: Adapter | None) -> list[Sample]:
+        """`forced`: the adapter `--format` names, or None to auto-detect."""
         if isinstance(record, Unreadable):
             raise _UnreadableError(record)
         adapter = None
         try:
-            adapter = pick_adapter(record, adapters)
+            adapter = pick_adapter(record, forced)
             samples = list(adapter.convert(record, ctx))
         except SampleError:
             raise
@@ -204,17 +203,14 @@ class AdaptRecords(PipelineStep):
         return samples
 
 
-def pick_adapter(record: Any, adapters: Adapter | list[Adapter]) -> Adapter:
-    if isinstance(adapters, Adapter):
-        if not (isinstance(record, dict) and adapters.detect(record)):
-            keys = ", ".join(sorted(record)[:12]) if isinstance(record, dict) else type(record).__name__
-            raise SampleError("shape_mismatch", f"record does not have the {adapters.name} shape (keys: {keys})")
-        return adapters
-    if isinstance(record, dict):
-        for adapter in adapters:
-            if adapter.detect(record):
-                return adapter
-    return detect(record)  # raises the registry's bad_type / unknown_shape reject
+def pick_adapter(record: Any, forced: Adapter | None = None) -> Adapter:
+    """The adapter `--format` forced, if the record has its shape, or the registry's auto-detected one."""
+    if forced is None:
+        return detect(record)  # raises the registry's bad_type / unknown_shape reject
+    if not (isinstance(record, dict) and forced.detect(record)):
+        keys = ", ".join(sorted(record)[:12]) if isinstance(record, dict) else type(record).__name__
+        raise SampleError("shape_mismatch", f"record does not have the {forced.name} shape (keys: {keys})")
+    return forced
 
 
 class _UnreadableError(SampleError):

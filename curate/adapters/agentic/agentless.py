@@ -36,6 +36,7 @@ class AgentlessLocalizationAdapter(Adapter):
 
     name = "agentless_localization"
     priority = 20
+    detect_keys = frozenset({"instance_id"})
 
     def detect(self, record: dict[str, Any]) -> bool:
         return "instance_id" in record and any(key in record for key in LOC_STAGES)
@@ -69,6 +70,7 @@ class AgentlessRepairAdapter(Adapter):
 
     name = "agentless_repair"
     priority = 20
+    detect_keys = frozenset({"instance_id"})
 
     def detect(self, record: dict[str, Any]) -> bool:
         return "instance_id" in record and isinstance(record.get("traj"), list) and (
@@ -105,6 +107,7 @@ class PatchPredictionAdapter(Adapter):
 
     name = "swe_patch_prediction"
     priority = 30
+    detect_keys = frozenset({"instance_id"})
 
     def detect(self, record: dict[str, Any]) -> bool:
         content_keys = ("messages", "traj", "trajectory", "prompt", "responses_create_params", "response")

@@ -18,6 +18,7 @@ class GymProofPromptAdapter(Adapter):
     markers: ClassVar[tuple[str, ...]]
     references: ClassVar[tuple[str, ...]]
     priority = 25
+    detect_keys = frozenset({"responses_create_params"})
 
     def detect(self, record: dict[str, Any]) -> bool:
         return is_gym_prompt(record) and all(key in record for key in self.markers)

@@ -28,6 +28,7 @@ class MiniSWEAgentAdapter(Adapter):
 
     name = "mini_swe_agent"
     priority = 12
+    detect_keys = frozenset({"messages"})
 
     def detect(self, record: dict[str, Any]) -> bool:
         messages = record.get("messages")

@@ -24,6 +24,7 @@ class NebiusSWEAgentAdapter(Adapter):
 
     name = "nebius_swe_agent"
     priority = 10
+    detect_keys = frozenset({"trajectory"})
 
     def detect(self, record: dict[str, Any]) -> bool:
         steps = record.get("trajectory")

@@ -17,6 +17,7 @@ class ProofNetAdapter(Adapter):
 
     name = "proofnet"
     priority = 20
+    detect_keys = frozenset({"nl_statement"})
 
     def detect(self, record: dict[str, Any]) -> bool:
         return "nl_statement" in record and "nl_proof" in record
@@ -45,6 +46,7 @@ class IMOProofBenchAdapter(Adapter):
 
     name = "imo_proofbench"
     priority = 20
+    detect_keys = frozenset({"Problem"})
 
     def detect(self, record: dict[str, Any]) -> bool:
         return "Problem" in record and "Solution" in record
@@ -63,6 +65,7 @@ class OlympiadBenchAdapter(Adapter):
 
     name = "olympiadbench"
     priority = 20
+    detect_keys = frozenset({"question"})
 
     def detect(self, record: dict[str, Any]) -> bool:
         return "question" in record and isinstance(record.get("solution"), list) and "final_answer" in record

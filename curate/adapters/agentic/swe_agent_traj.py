@@ -26,6 +26,7 @@ class SWEAgentTrajAdapter(Adapter):
 
     name = "swe_agent_traj"
     priority = 10
+    detect_keys = frozenset({"info"})
 
     def detect(self, record: dict[str, Any]) -> bool:
         if not isinstance(record.get("info"), dict):

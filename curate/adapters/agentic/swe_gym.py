@@ -20,6 +20,7 @@ class SWEGymOpenHandsAdapter(Adapter):
 
     name = "swe_gym_openhands"
     priority = 10
+    detect_keys = frozenset({"instance_id"})
 
     def detect(self, record: dict[str, Any]) -> bool:
         messages = record.get("messages")

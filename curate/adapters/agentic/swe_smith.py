@@ -53,17 +53,17 @@ class SWESmithAdapter(Adapter):
 
     name = "swe_smith"
     priority = 15
+    detect_keys = frozenset({"traj_id", "patch"})
 
     def detect(self, record: dict[str, Any]) -> bool:
         messages = record.get("messages")
-        if "traj_id" not in record and "patch" not in record:  # the cheap test first: detection runs on every record
-            return False
         if not isinstance(messages, list) or not messages or not all(isinstance(m, dict) for m in messages):
             return False
         if any(m.get("tool_calls") for m in messages):
             return False
-        return any(m.get("role") == "assistant" and isinstance(m.get("content"), str) and "<function=" in m["content"]
-                   for m in messages)
+        return ("traj_id" in record or "patch" in record) and any(
+            m.get("role") == "assistant" and isinstance(m.get("content"), str) and "<function=" in m["content"]
+            for m in messages)
 
     def convert(self, record: dict[str, Any], ctx: RecordContext) -> Iterator[Sample]:
         raw = require_list(record, "messages")

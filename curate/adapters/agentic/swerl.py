@@ -21,6 +21,7 @@ class SWERLGenPromptAdapter(Adapter):
 
     name = "swerl_gen_prompt"
     priority = 20
+    detect_keys = frozenset({"responses_create_params"})
 
     def detect(self, record: dict[str, Any]) -> bool:
         return is_gym_prompt(record) and isinstance(record.get("instance"), dict) and "instance_id" in record[
@@ -56,6 +57,7 @@ class SWERLJudgePromptAdapter(Adapter):
 
     name = "swerl_llm_judge_prompt"
     priority = 20
+    detect_keys = frozenset({"responses_create_params"})
 
     def detect(self, record: dict[str, Any]) -> bool:
         return is_gym_prompt(record) and isinstance(record.get("options"), list) and "expected_answer" in record

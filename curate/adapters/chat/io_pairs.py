@@ -51,6 +51,7 @@ def parse_llama3_turns(text: str, field: str) -> list[Message]:
 class InputOutputAdapter(Adapter):
     name = "input_output"
     priority = 55
+    detect_keys = frozenset({"input"})
 
     def detect(self, record: dict[str, Any]) -> bool:
         return ("input" in record and "output" in record and isinstance(record["output"], str)

@@ -80,6 +80,7 @@ def convert_openai_messages(messages: Any, field: str, linker: CallLinker | None
 class OpenAIMessagesAdapter(Adapter):
     name = "openai_messages"
     priority = 60  # the most generic shape: every more specific `messages` shape must be tried first
+    detect_keys = frozenset({"messages"})
 
     def detect(self, record: dict[str, Any]) -> bool:
         return looks_like_openai_messages(record.get("messages"))

@@ -100,6 +100,7 @@ class _Transcript:
 class ResponsesAdapter(Adapter):
     name = "responses"
     priority = 40
+    detect_keys = frozenset({"responses_create_params"})
 
     def detect(self, record: dict[str, Any]) -> bool:
         params = record.get("responses_create_params")

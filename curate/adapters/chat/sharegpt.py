@@ -49,6 +49,7 @@ def _unwrap_tool_response(text: str) -> str:
 class ShareGPTAdapter(Adapter):
     name = "sharegpt"
     priority = 50
+    detect_keys = frozenset({"conversations"})
 
     def detect(self, record: dict[str, Any]) -> bool:
         turns = record.get("conversations")

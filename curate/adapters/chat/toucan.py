@@ -33,6 +33,7 @@ def _tool_declaration(message: Any) -> str | None:
 class ToucanAdapter(Adapter):
     name = "toucan_mcp"
     priority = 40
+    detect_keys = frozenset({"available_tools"})
 
     def detect(self, record: dict[str, Any]) -> bool:
         return "available_tools" in record and looks_like_openai_messages(record.get("messages"))

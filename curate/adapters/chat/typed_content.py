@@ -34,6 +34,7 @@ def _is_typed(content: Any) -> bool:
 class TypedContentAdapter(Adapter):
     name = "llamafactory_typed"
     priority = 45
+    detect_keys = frozenset({"messages"})
 
     def detect(self, record: dict[str, Any]) -> bool:
         messages = record.get("messages")

@@ -74,6 +74,7 @@ def xlam_parameters_to_schema(parameters: Any) -> Any:
 class XLAMAdapter(Adapter):
     name = "xlam"
     priority = 40
+    detect_keys = frozenset({"query"})
 
     def detect(self, record: dict[str, Any]) -> bool:
         return "query" in record and "answers" in record and "tools" in record

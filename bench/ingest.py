@@ -1,11 +1,12 @@
 """Ingest throughput against its limit: records/s of `ingest()` vs plain `json.loads` over the same JSONL.
 
-    python -m bench.ingest [--records 200000] [--repeat 3] [--workers 2] [--workdir /tmp/cascade-bench-ingest]
+    python -m bench.ingest [--records 200000] [--repeat 3] [--workers 2] [--meta-keys] [--workdir DIR]
 
 The anchor (`json.loads` on every line, nothing else) is measured in the same run on the same file, so the printed
 ratio is comparable across machines. Each figure is the best of `--repeat` runs. Target: ratio ≥ 0.3.
 Also shown: reading lines alone, the per-record path (`columnar=False`, what every non-JSONL source takes) and
-`ingest(workers=N)`, which splits the file across processes.
+`ingest(workers=N)`, which splits the file across processes. `--meta-keys` gives every record the metadata keys
+published sets carry (uuid, license, ...), which the columnar path reads again per record for detection and meta.
 """
 
 from __future__ import annotations
@@ -42,11 +43,14 @@ def make_record(rng: random.Random, i: int) -> dict:
     return {"messages": messages}
 
 
-def write_corpus(path: Path, records: int) -> int:
+def write_corpus(path: Path, records: int, meta_keys: bool = False) -> int:
     rng = random.Random(0)
     with path.open("w") as f:
         for i in range(records):
-            f.write(json.dumps(make_record(rng, i)) + "\n")
+            record = make_record(rng, i)
+            if meta_keys:
+                record.update(uuid=f"{i:08x}", license="cc-by-4.0", used_in=["nano_v3"], reasoning="on")
+            f.write(json.dumps(record) + "\n")
     return path.stat().st_size
 
 
@@ -72,14 +76,16 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--records", type=int, default=200_000)
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--meta-keys", action="store_true", help="records also carry uuid, license, used_in, ...")
     parser.add_argument("--workdir", type=Path, default=Path("/tmp/cascade-bench-ingest"))
     parser.add_argument("--workers", type=int, default=min(4, os.cpu_count() or 1),
                         help="also time ingest(workers=N): the file split into line-aligned ranges (1 = skip)")
     args = parser.parse_args()
     args.workdir.mkdir(parents=True, exist_ok=True)
     corpus = args.workdir / "corpus.jsonl"
-    size = write_corpus(corpus, args.records)
-    print(f"corpus: {args.records:,} records, {size / 1e6:.1f} MB; best of {args.repeat} runs each")
+    size = write_corpus(corpus, args.records, args.meta_keys)
+    keys = " with metadata keys" if args.meta_keys else ""
+    print(f"corpus: {args.records:,} records{keys}, {size / 1e6:.1f} MB; best of {args.repeat} runs each")
     [source] = resolve_sources([str(corpus)])
     count = json_loads_all(corpus)
 

@@ -9,7 +9,7 @@ import pyarrow.parquet as pq
 
 from curate.schema import SAMPLE_SCHEMA, Sample, from_row, samples_table
 
-BATCH_ROWS = 1024
+BATCH_ROWS = 512
 # How sample shards are written. Dictionary encoding only where values repeat: tried on message text it is
 # built and then thrown away, which cost ~10% of ingest.
 PARQUET_OPTIONS = {"compression": "zstd", "use_dictionary": [

@@ -249,22 +249,23 @@ def test_every_real_jsonl_file_identical(realdata: Path, tmp_path: Path) -> None
     _assert_columnar_changes_nothing(tmp_path, [str(p) for p in files], "code_reasoning")
 
 
-def test_row_groups_are_cut_by_text_bytes_the_same_way_on_both_paths(tmp_path: Path,
-                                                                       monkeypatch: pytest.MonkeyPatch) -> None:
-    limit = 20_000
-    monkeypatch.setattr("curate.ingest.write.ROW_GROUP_BYTES", limit)
+@pytest.mark.parametrize(("max_rows", "max_bytes"), [(4096, 20_000), (50, 1 << 30)])
+def test_row_groups_are_cut_the_same_way_on_both_paths(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                       max_rows: int, max_bytes: int) -> None:
+    monkeypatch.setattr("curate.ingest.write.ROW_GROUP_ROWS", max_rows)
+    monkeypatch.setattr("curate.ingest.write.ROW_GROUP_BYTES", max_bytes)
     corpus = tmp_path / "corpus.jsonl"
     write_corpus(corpus, 300)
     _assert_columnar_changes_nothing(tmp_path, [str(corpus)], "chat")
     shard = pq.ParquetFile(tmp_path / "columnar" / "samples" / "00000.parquet")
     rows = [shard.metadata.row_group(i).num_rows for i in range(shard.num_row_groups)]
-    assert sum(rows) == 300 and len(set(rows)) > 1
+    assert sum(rows) == 300 and len(rows) > 2 and max(rows) <= max_rows
     bytes_R = text_bytes(shard.read())
     starts = np.cumsum([0, *rows])
     for k, (start, end) in enumerate(zip(starts[:-1], starts[1:], strict=True)):
-        assert bytes_R[start:end - 1].sum() < limit  # the group ends at the first row that reaches the limit
+        assert bytes_R[start:end - 1].sum() < max_bytes  # a group ends at the first row that reaches a limit
         if k < len(rows) - 1:
-            assert bytes_R[start:end].sum() >= limit
+            assert bytes_R[start:end].sum() >= max_bytes or end - start == max_rows
 
 
 def test_ingest_memory_does_not_grow_with_the_file(tmp_path: Path) -> None:

@@ -15,9 +15,10 @@ from datatrove.data import DocumentsPipeline
 from datatrove.pipeline.base import PipelineStep
 
 from curate.ingest.steps import shard_name
-from curate.sample_io import BATCH_ROWS, PARQUET_OPTIONS
+from curate.sample_io import PARQUET_OPTIONS
 from curate.schema import MESSAGE_TYPE, SAMPLE_SCHEMA, Sample, samples_table
 
+ROW_GROUP_ROWS = 4096  # fewer, larger row groups: encoding 4096-row groups costs ~15% less than 1024-row ones
 ROW_GROUP_BYTES = 64 << 20
 SAMPLES_PER_TABLE = 64  # single samples are converted in tables this small, so a group's size is known in time
 
@@ -26,7 +27,7 @@ class WriteSamples(PipelineStep):
     """Canonical samples to `samples/NNNNN.parquet` (one shard per task); documents pass through. An empty shard is
     still a valid file with the schema.
 
-    A row group is the shortest run of rows that reaches BATCH_ROWS rows or ROW_GROUP_BYTES of text: memory stays
+    A row group is the shortest run of rows that reaches ROW_GROUP_ROWS rows or ROW_GROUP_BYTES of text: memory stays
     bounded when samples are long, and the file does not depend on which path converted a record (single samples
     or block tables), since the cut depends on the rows alone.
     """
@@ -90,12 +91,12 @@ class _RowGroups:
 
     def _write_complete(self) -> None:
         while True:
-            cumulative = np.cumsum(self.bytes_R[:BATCH_ROWS])
+            cumulative = np.cumsum(self.bytes_R[:ROW_GROUP_ROWS])
             full = np.flatnonzero(cumulative >= ROW_GROUP_BYTES)
             if len(full):
                 self._write(int(full[0]) + 1)
-            elif len(self.bytes_R) >= BATCH_ROWS:
-                self._write(BATCH_ROWS)
+            elif len(self.bytes_R) >= ROW_GROUP_ROWS:
+                self._write(ROW_GROUP_ROWS)
             else:
                 return
 

@@ -64,13 +64,15 @@ def register(app: typer.Typer) -> None:
         max_record_mb: Annotated[float, typer.Option(help="Records larger than this are rejected.")] = 64.0,
         workers: Annotated[int, typer.Option(
             help="Parallel datatrove tasks; files, and ranges of big JSONL files, are split across them.")] = 1,
+        columnar: Annotated[bool, typer.Option(
+            help="Convert OpenAI-messages JSONL a block at a time in Arrow (same output, ~3x faster).")] = True,
     ) -> None:
         """Read raw records in any published shape into canonical samples; rejects keep a reason."""
         from curate.ingest import ingest
 
         try:
             ledger = ingest(sources, domain, out, fmt=fmt, strict=strict,
-                            max_record_bytes=int(max_record_mb * (1 << 20)), workers=workers)
+                            max_record_bytes=int(max_record_mb * (1 << 20)), workers=workers, columnar=columnar)
         except (FileNotFoundError, ValueError) as err:  # missing input, bad domain/format, --strict reject
             raise _fail(str(err)) from None
         Console().print(summary_table(ledger, out))

@@ -355,3 +355,18 @@ def test_random_records_identical(tmp_path: Path, seed: int) -> None:
     taken, total = _taken(path, block_bytes=20_000)
     assert total == 600 and taken > 25  # most are rejects or near-misses, handed back
     _assert_columnar_changes_nothing(tmp_path, [str(path)], "chat")
+
+
+def test_cli_writes_the_same_run_with_and_without_the_columnar_path(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from cli import app
+
+    corpus = tmp_path / "corpus.jsonl"
+    write_corpus(corpus, 50)
+    for flag, out in (("--columnar", "columnar"), ("--no-columnar", "per_record")):
+        result = CliRunner().invoke(app, ["ingest", str(corpus), "--domain", "chat", "--out", str(tmp_path / out),
+                                          flag])
+        assert result.exit_code == 0, result.output
+    assert _outputs(tmp_path / "columnar") == _outputs(tmp_path / "per_record")
+    assert len(_outputs(tmp_path / "columnar")) == 3

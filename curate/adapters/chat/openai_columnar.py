@@ -7,16 +7,19 @@ checks that ingest writes byte-identical files with this path on and off.
 
 A row is taken when:
 - its line is one JSON object (starts with `{`, ends with `}`) that pyarrow parses with the expected types —
-  pyarrow and orjson agree on strings; NaN, infinities and big integers (which only pyarrow accepts) can only sit
-  in fields this path does not read, and a row with such a field is handed back;
+  pyarrow and orjson agree on valid UTF-8 strings; NaN and infinities (which only pyarrow accepts) and integers
+  past 64 bits arrive as doubles and hand their row back, as does nesting deeper than 64 levels; lines pyarrow
+  refuses are isolated by halving the run and handed back;
 - every message has a role spelled exactly as a known alias, string content, and no key that changes the
   conversion (`reasoning`, `thinking`, `function_call`, `call_id`); every call has `function.name` and JSON-string
   or null arguments;
 - it would pass validation: think markers split cleanly, no empty assistant turn, tool results answer calls,
   at least one assistant turn;
-- auto-detection would pick `openai_messages`: a record with other top-level keys is parsed with the reference
-  parser and detected by the registry; the one adapter tried earlier that can claim a messages-only record
-  (mini-swe-agent, by its `<returncode>` observations) is guarded by content (`EARLIER_CONTENT_CLAIMS`).
+- auto-detection would pick `openai_messages`: when the records carry top-level keys beyond `messages`, every row
+  is parsed again by the reference parser, detected by the registry and given its meta by the adapter's helper
+  (Arrow cannot tell a key set to null from a missing one); the one adapter tried earlier that can claim a
+  messages-only record (mini-swe-agent, by its `<returncode>` observations) is guarded by content
+  (`EARLIER_CONTENT_CLAIMS`).
 """
 
 from __future__ import annotations

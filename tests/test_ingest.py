@@ -253,6 +253,7 @@ def test_strict_stops_at_the_first_reject_naming_file_record_field(bad_inputs: l
     bad.write_bytes(json.dumps(GOOD).encode() + b"\n" + BAD_CORPUS[4][0] + b"\n")
     with pytest.raises(IngestError, match=r"roles\.jsonl: record 1, field messages\[0\]\.role: .*\[unknown_role\]"):
         ingest([str(bad)], "chat", tmp_path / "out", strict=True)
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == []  # no shards that no ledger accounts for
     result = CliRunner().invoke(app, ["ingest", str(bad), "--domain", "chat", "--out", str(tmp_path / "o"),
                                       "--strict"])
     assert result.exit_code == 1

@@ -109,6 +109,9 @@ CRAFTED: list[object] = [
     {"messages": [ANSWER], "nl_statement": None, "nl_proof": None},  # proofnet's shape, then its reject
     {"messages": [{"role": "user", "content": "hi", "tool_calls": [{"x": float("nan")}]}, ANSWER]},  # orjson refuses
     {"messages": [{"role": "system", "content": "s", "tool_calls": [{"function": {"x": float("inf")}}]}, ANSWER]},
+    _chat({"role": "assistant", "content": "", "tool_calls": [_call("c1", arguments='{"a":' + "[" * 254 + "]" * 254
+                                                                      + "}")]},
+          {"role": "tool", "tool_call_id": "c1", "content": "r"}, ANSWER),  # parses, but orjson cannot write it back
 ]
 
 

@@ -282,3 +282,14 @@ def test_chunked_line_reader_matches_a_bounded_readline(seed: int) -> None:
                 got += [(number + k, line) for k, line in enumerate(run) if line and not line.isspace()]
         expected = [(number + first, item) for number, item in _readline_oracle(data[begin:], limit, length)]
         assert got == expected, (limit, chunk, first, length)
+
+
+def test_an_oversized_line_starting_a_range_belongs_to_that_range_only() -> None:
+    good = b'{"a": 1}\n' * 10
+    data = good + b'{"big": "' + b"x" * 500 + b'"}\n' + good
+    boundary = len(good)  # the next range starts with the oversized line
+    first = list(jsonl_runs(io.BytesIO(data), 100, 0, boundary, chunk_bytes=64))
+    second = list(jsonl_runs(io.BytesIO(data[boundary:]), 100, 10, None, chunk_bytes=64))
+    assert not any(isinstance(run, Unreadable) for _, run in first)
+    assert sum(len(run) for _, run in first) == 10
+    assert [(n, run.reason) for n, run in second if isinstance(run, Unreadable)] == [(10, "record_too_large")]

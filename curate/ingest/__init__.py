@@ -127,7 +127,12 @@ def ingest(sources: list[str], domain: str, out_dir: Path, fmt: str = "auto", st
     tasks = max(1, min(workers, len(resolved_parts)))
     show_progress = sys.stderr.isatty() if progress is None else progress
     pipeline = build_pipeline(resolved_parts, domain, out_dir, fmt, strict, max_record_bytes, show_progress, columnar)
-    _run(pipeline, out_dir, tasks)
+    try:
+        _run(pipeline, out_dir, tasks)
+    except BaseException:  # a --strict reject or a crash: no partial shards that no ledger accounts for
+        for name in OWNED_DIRS:
+            shutil.rmtree(out_dir / name, ignore_errors=True)
+        raise
 
     ledger = Ledger([s.label for s in resolved])
     for part in sorted((out_dir / PARTS_DIR).glob("*.json")):

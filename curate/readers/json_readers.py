@@ -85,14 +85,12 @@ def jsonl_runs(stream: BinaryIO, max_record_bytes: int, first_line: int = 0, len
             pending = data
         if len(pending) > max_record_bytes:
             skipped, head, pending = len(pending), excerpt_of(pending[:max_record_bytes + 1]), b""
+    if length is not None and start >= length:  # the line being assembled starts in the next range
+        return
     if skipped:
         yield number, too_large(skipped)
-    elif pending and (length is None or start < length):
-        if len(pending) > max_record_bytes:
-            head = excerpt_of(pending[:max_record_bytes + 1])
-            yield number, too_large(len(pending))
-        else:
-            yield number, [pending]
+    elif pending:  # the last line, without a newline (never over the limit: that would be `skipped`)
+        yield number, [pending]
 
 
 def _starting_before(lines: list[bytes], limit: int) -> list[bytes]:

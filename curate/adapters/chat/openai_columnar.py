@@ -290,7 +290,7 @@ def _tool_calls(calls_M: pa.ListArray, assistant_M: np.ndarray) -> tuple[dict[st
     for k, value in enumerate(function_C.field("arguments").to_pylist()):
         try:
             arguments.append(orjson.dumps(parse_arguments(value, "")).decode())
-        except SampleError:
+        except (SampleError, TypeError):  # TypeError: orjson writes at most 254 levels (check_storable rejects)
             bad_C[k] = True
             arguments.append("{}")
     bad_M = np.zeros(len(calls_M), bool)

@@ -19,7 +19,7 @@ import pytest
 
 from bench.ingest import write_corpus
 from curate.adapters import all_adapters, by_name
-from curate.adapters.chat.openai_columnar import _NOT_WHITESPACE, ADAPTER, EARLIER_CONTENT_CLAIMS, convert_block
+from curate.adapters.chat.openai_columnar import ADAPTER, EARLIER_CONTENT_CLAIMS, NOT_WHITESPACE, convert_block
 from curate.demo_data import write_demo_corpus
 from curate.ingest import ingest, pick_adapter
 from curate.ingest.write import text_bytes
@@ -180,7 +180,7 @@ def test_arrow_whitespace_trim_is_str_strip_for_every_code_point() -> None:
     assert pc.utf8_trim_whitespace(padded).to_pylist() == [s.strip() for s in padded.to_pylist()]
     assert pc.utf8_ltrim_whitespace(padded).to_pylist() == [s.lstrip() for s in padded.to_pylist()]
     alone = pa.array(chars)
-    assert pc.match_substring_regex(alone, _NOT_WHITESPACE).to_pylist() == [bool(c.strip()) for c in chars]
+    assert pc.match_substring_regex(alone, NOT_WHITESPACE).to_pylist() == [bool(c.strip()) for c in chars]
 
 
 def test_bench_corpus_identical(tmp_path: Path) -> None:

@@ -3,7 +3,8 @@
 The per-record adapter (`openai_messages.py`, then `schema.validate`) is the reference. This path parses a block
 with `pyarrow.json`, converts the rows with vectorised string kernels, and keeps only rows it can show convert
 exactly as the reference would; every other line goes back to the per-record path. `tests/test_ingest_columnar.py`
-checks that ingest writes byte-identical files with this path on and off.
+checks that ingest writes byte-identical files with this path on and off. Parsing and its guards against pyarrow
+reading a line otherwise than orjson live in `columnar_parse.py`.
 
 A row is taken when:
 - its line is one JSON object (starts with `{`, ends with `}`) that pyarrow parses with the expected types —
@@ -24,7 +25,6 @@ A row is taken when:
 
 from __future__ import annotations
 
-import io
 import re
 from collections.abc import Callable
 from typing import Any
@@ -33,10 +33,10 @@ import numpy as np
 import orjson
 import pyarrow as pa
 import pyarrow.compute as pc
-import pyarrow.json as pj
 
 from curate.adapters.agentic.mini_swe_agent import OBSERVATION_PREFIX
 from curate.adapters.base import Adapter
+from curate.adapters.chat.columnar_parse import PARSED_CALL, PARSED_FUNCTION, PARSED_MESSAGE, parsed_runs, set_extras
 from curate.adapters.chat.common import record_meta
 from curate.adapters.chat.openai_messages import OpenAIMessagesAdapter
 from curate.adapters.text import (
@@ -69,21 +69,13 @@ EARLIER_CONTENT_CLAIMS = {"mini_swe_agent": OBSERVATION_PREFIX}
 HANDED_BACK_KEYS = {"message": {"reasoning", "thinking", "function_call", "call_id"}, "call": {"call_id"},
                     "function": {"parameters"}}
 
-_FUNCTION = pa.struct([("name", pa.string()), ("arguments", pa.string())])
-_CALL = pa.struct([("id", pa.string()), ("function", _FUNCTION)])
-_MESSAGE = pa.struct([("role", pa.string()), ("content", pa.string()), ("reasoning_content", pa.string()),
-                      ("tool_calls", pa.list_(_CALL)), ("tool_call_id", pa.string()), ("name", pa.string())])
-_PARSE = pj.ParseOptions(explicit_schema=pa.schema([("messages", pa.list_(_MESSAGE))]),
-                         unexpected_field_behavior="infer")
 # str.isspace() as an RE2 class (every whitespace code point lies below U+3001): `[^ws]` matches iff strip() is
 # not empty.
 _WHITESPACE = "".join(f"\\x{{{ord(ch):x}}}" for ch in map(chr, range(0x3001)) if ch.isspace())
-_NOT_WHITESPACE = f"[^{_WHITESPACE}]"
+NOT_WHITESPACE = f"[^{_WHITESPACE}]"
 _ALIASES = pa.array(list(ROLE_ALIASES))
 _CANONICAL = pa.array(list(ROLE_ALIASES.values()))
 
-PARSE_CHUNK = 512 << 10
-PYARROW_SAFE_DEPTH = 5000
 Pick = Callable[[dict[str, Any]], Adapter]
 
 
@@ -93,7 +85,7 @@ def convert_block(block: LineBlock, source: str, domain: str, pick: Pick) -> tup
     clean = [k for k, line in enumerate(block.lines)
              if line.startswith(b"{") and (line.endswith(b"}") or line.rstrip().endswith(b"}"))]
     tables, taken = [], []
-    for run, table in _parsed_runs(block, clean if domain in DOMAINS else []):
+    for run, table in parsed_runs(block, clean if domain in DOMAINS else []):
         ok_R, messages, meta, tools = _check_rows(table, [block.lines[k] for k in run], pick)
         taken_run = [k for k, ok in zip(run, ok_R, strict=True) if ok]
         ids = sample_ids(source, [block.numbers[k] for k in taken_run])  # record_sample_id of each record
@@ -110,82 +102,6 @@ def convert_block(block: LineBlock, source: str, domain: str, pick: Pick) -> tup
     return pa.concat_tables(tables) if tables else SAMPLE_SCHEMA.empty_table(), taken
 
 
-def _parsed_runs(block: LineBlock, positions: list[int]) -> list[tuple[list[int], pa.Table]]:
-    """Runs of lines pyarrow parses, in line order. A run it refuses (one odd line spoils the whole parse) is
-    halved, and the halves again, until the refused lines stand alone and are handed back, parsing each line
-    about four times at most."""
-    budget, pending, runs = 4 * len(positions), [positions], []
-    while pending:
-        run = pending.pop()
-        if not run:
-            continue
-        budget -= len(run)
-        table = _parse(block, run)
-        if table is not None:
-            runs.append((run, table))
-        elif len(run) > 1 and budget > 0:
-            pending += [run[len(run) // 2:], run[:len(run) // 2]]
-    return sorted(runs, key=lambda item: item[0][0])
-
-
-def _parse(block: LineBlock, run: list[int]) -> pa.Table | None:
-    """The lines as one table with a row per line, or None when pyarrow refuses them or might read them otherwise
-    than orjson: invalid UTF-8 (pyarrow does not check it) or a byte-order mark (pyarrow skips one)."""
-    data = b"\n".join([block.lines[k] for k in run]) + b"\n"
-    if b"\xef\xbb\xbf" in data:
-        return None
-    if any(_too_deep(block.lines[k]) for k in run if len(block.lines[k]) > 2 * PYARROW_SAFE_DEPTH):
-        return None
-    if not data.isascii():
-        try:
-            data.decode("utf-8")
-        except UnicodeDecodeError:
-            return None
-    # Parsed by pyarrow's threads in chunks of PARSE_CHUNK bytes; a chunk must hold the longest line whole.
-    chunk = max(PARSE_CHUNK, max(len(block.lines[k]) for k in run) + 2)
-    try:
-        table = pj.read_json(io.BytesIO(data), read_options=pj.ReadOptions(block_size=chunk), parse_options=_PARSE)
-    except pa.ArrowException:
-        return None
-    return table if table.num_rows == len(run) else None  # two objects on one line
-
-
-def _too_deep(line: bytes) -> bool:
-    """Possibly nested past PYARROW_SAFE_DEPTH (pyarrow's parser crashes the process somewhere past 10,000 levels):
-    the bracket count bounds the depth, and orjson, which stops at 1024 levels, settles the lines it cannot clear.
-    Rows nested deeper than `_safe` allows are handed back after parsing anyway."""
-    if line.count(b"[") + line.count(b"{") <= PYARROW_SAFE_DEPTH:
-        return False
-    try:
-        orjson.loads(line)
-    except orjson.JSONDecodeError:
-        return True
-    return False
-
-
-def _safe(kind: pa.DataType, max_depth: int = 64) -> bool:
-    """A type orjson reads the same way: no floats (NaN, infinities and big integers arrive as doubles) and no
-    deeper nesting than `max_depth`."""
-    pending = [(kind, 0)]
-    while pending:
-        kind, depth = pending.pop()
-        if pa.types.is_floating(kind) or depth > max_depth:
-            return False
-        pending += [(kind.field(i).type, depth + 1) for i in range(kind.num_fields)]
-    return True
-
-
-def _set_extras(struct: pa.StructArray, known: set[str], handed_back: set[str]) -> np.ndarray:
-    """Per element: a key the reference reads, or a value orjson may read otherwise (even one the reference then
-    ignores: orjson refusing it rejects the whole line), is set."""
-    out = np.zeros(len(struct), bool)
-    for i in range(struct.type.num_fields):
-        field = struct.type.field(i)
-        if (field.name not in known and field.name in handed_back) or not _safe(field.type):
-            out |= struct.field(i).is_valid().to_numpy(zero_copy_only=False)
-    return out
-
-
 def _np(array: pa.Array) -> np.ndarray:
     return pc.fill_null(array, False).to_numpy(zero_copy_only=False)
 
@@ -199,7 +115,7 @@ def _check_rows(table: pa.Table, lines: list[bytes], pick: Pick) -> tuple[np.nda
     np.cumsum(pc.list_value_length(messages_R).fill_null(0), out=row_offsets[1:])
     msg_M = messages_R.flatten()
     row_M = pc.list_parent_indices(messages_R).to_numpy()
-    bad_M = msg_M.is_null().to_numpy(zero_copy_only=False) | _set_extras(msg_M, set(_MESSAGE.names),
+    bad_M = msg_M.is_null().to_numpy(zero_copy_only=False) | set_extras(msg_M, set(PARSED_MESSAGE.names),
                                                                           HANDED_BACK_KEYS["message"])
     alias_M = pc.index_in(msg_M.field("role"), value_set=_ALIASES)
     bad_M |= alias_M.is_null().to_numpy(zero_copy_only=False)
@@ -244,7 +160,7 @@ def _split_reasoning(content_M: pa.Array, given_M: pa.Array,
     opens_M = split_M & _matches(content_M, f"^[{_WHITESPACE}]*{re.escape(THINK_OPEN)}")
     closes_only_M = (split_M & ~opens_M & _matches(content_M, re.escape(THINK_CLOSE))
                      & ~_matches(content_M, re.escape(THINK_OPEN)))
-    blank_M = ~_matches(content_M, _NOT_WHITESPACE)
+    blank_M = ~_matches(content_M, NOT_WHITESPACE)
     splits_M = opens_M | closes_only_M
     split_S = np.flatnonzero(splits_M)
     if not len(split_S):
@@ -256,7 +172,7 @@ def _split_reasoning(content_M: pa.Array, given_M: pa.Array,
     closed_S = pc.list_value_length(parts_S).to_numpy() == 2
     answer_S = parts_S.values.take(np.where(closed_S, first_S + 1, first_S))
     bad_M[split_S] |= ~closed_S | _matches(answer_S, "</?think>")
-    blank_M[split_S] = ~_matches(answer_S, _NOT_WHITESPACE)
+    blank_M[split_S] = ~_matches(answer_S, NOT_WHITESPACE)
     head_S = pc.replace_substring(parts_S.values.take(first_S), THINK_OPEN, "", max_replacements=1)
     splits = pa.array(splits_M)
     return (pc.replace_with_mask(content_M, splits, pc.utf8_ltrim_whitespace(answer_S)),
@@ -284,8 +200,8 @@ def _tool_calls(calls_M: pa.ListArray, assistant_M: np.ndarray) -> tuple[dict[st
     name_C = function_C.field("name")
     bad_C = (calls_C.is_null().to_numpy(zero_copy_only=False) | function_C.is_null().to_numpy(zero_copy_only=False)
              | ~_np(pc.greater(pc.utf8_length(name_C), 0))
-             | _set_extras(calls_C, set(_CALL.names), HANDED_BACK_KEYS["call"])
-             | _set_extras(function_C, set(_FUNCTION.names), HANDED_BACK_KEYS["function"]))
+             | set_extras(calls_C, set(PARSED_CALL.names), HANDED_BACK_KEYS["call"])
+             | set_extras(function_C, set(PARSED_FUNCTION.names), HANDED_BACK_KEYS["function"]))
     arguments = []
     for k, value in enumerate(function_C.field("arguments").to_pylist()):
         try:

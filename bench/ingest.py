@@ -1,12 +1,14 @@
 """Ingest throughput against its limit: records/s of `ingest()` vs plain `json.loads` over the same JSONL.
 
-    python -m bench.ingest [--records 200000] [--repeat 3] [--workers 2] [--meta-keys] [--workdir DIR]
+    python -m bench.ingest [--records 200000] [--repeat 3] [--workers 2] [--meta-keys] [--odd 0.02] [--workdir DIR]
 
 The anchor (`json.loads` on every line, nothing else) is measured in the same run on the same file, so the printed
 ratio is comparable across machines. Each figure is the best of `--repeat` runs. Target: ratio ≥ 0.3.
 Also shown: reading lines alone, the per-record path (`columnar=False`, what every non-JSONL source takes) and
 `ingest(workers=N)`, which splits the file across processes. `--meta-keys` gives every record the metadata keys
 published sets carry (uuid, license, ...), which the columnar path reads again per record for detection and meta.
+`--odd SHARE` gives that share of records a user turn as a list of text parts, a line pyarrow refuses and the
+columnar path walks past.
 """
 
 from __future__ import annotations
@@ -43,11 +45,14 @@ def make_record(rng: random.Random, i: int) -> dict:
     return {"messages": messages}
 
 
-def write_corpus(path: Path, records: int, meta_keys: bool = False) -> int:
+def write_corpus(path: Path, records: int, meta_keys: bool = False, odd: float = 0.0) -> int:
     rng = random.Random(0)
     with path.open("w") as f:
         for i in range(records):
             record = make_record(rng, i)
+            if rng.random() < odd:
+                user = record["messages"][1]
+                user["content"] = [{"type": "text", "text": user["content"]}]
             if meta_keys:
                 record.update(uuid=f"{i:08x}", license="cc-by-4.0", used_in=["nano_v3"], reasoning="on")
             f.write(json.dumps(record) + "\n")
@@ -77,14 +82,16 @@ def main() -> None:
     parser.add_argument("--records", type=int, default=200_000)
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--meta-keys", action="store_true", help="records also carry uuid, license, used_in, ...")
+    parser.add_argument("--odd", type=float, default=0.0, help="share of records with list content")
     parser.add_argument("--workdir", type=Path, default=Path("/tmp/cascade-bench-ingest"))
     parser.add_argument("--workers", type=int, default=min(4, os.cpu_count() or 1),
                         help="also time ingest(workers=N): the file split into line-aligned ranges (1 = skip)")
     args = parser.parse_args()
     args.workdir.mkdir(parents=True, exist_ok=True)
     corpus = args.workdir / "corpus.jsonl"
-    size = write_corpus(corpus, args.records, args.meta_keys)
+    size = write_corpus(corpus, args.records, args.meta_keys, args.odd)
     keys = " with metadata keys" if args.meta_keys else ""
+    keys += f", {args.odd:.1%} with list content" if args.odd else ""
     print(f"corpus: {args.records:,} records{keys}, {size / 1e6:.1f} MB; best of {args.repeat} runs each")
     [source] = resolve_sources([str(corpus)])
     count = json_loads_all(corpus)

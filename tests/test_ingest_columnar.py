@@ -19,6 +19,7 @@ import pytest
 
 from bench.ingest import write_corpus
 from curate.adapters import all_adapters, by_name
+from curate.adapters.chat.columnar_parse import MAX_REFUSED, WALK_LINES
 from curate.adapters.chat.openai_columnar import ADAPTER, EARLIER_CONTENT_CLAIMS, NOT_WHITESPACE, convert_block
 from curate.demo_data import write_demo_corpus
 from curate.ingest import ingest, pick_adapter
@@ -373,3 +374,23 @@ def test_cli_writes_the_same_run_with_and_without_the_columnar_path(tmp_path: Pa
         assert result.exit_code == 0, result.output
     assert _outputs(tmp_path / "columnar") == _outputs(tmp_path / "per_record")
     assert len(_outputs(tmp_path / "columnar")) == 3
+
+
+def test_refused_lines_are_walked_past_and_the_rest_is_taken(tmp_path: Path) -> None:
+    """pyarrow refuses a line whose content is a list; the walk leaves out each such line and keeps its neighbours,
+    up to MAX_REFUSED refusals per block; a line holding two objects is refused without a row and its window is
+    left out whole."""
+    good = json.dumps(_chat(ANSWER))
+    listed = json.dumps(_chat({"role": "assistant", "content": [{"type": "text", "text": "parts"}]}))
+    lines = [listed if k % 3 == 1 else good for k in range(3 * (MAX_REFUSED + 20))]
+    path = tmp_path / "walk.jsonl"
+    path.write_text("\n".join(lines) + "\n")
+    taken, total = _taken(path)
+    assert total == len(lines) and 2 * MAX_REFUSED - 2 <= taken <= 2 * MAX_REFUSED + 2
+    _assert_columnar_changes_nothing(tmp_path / "walk", [str(path)], "chat")
+
+    two = tmp_path / "two.jsonl"
+    two.write_text("\n".join([good] * 10 + [f"{good} {good}"] + [good] * (WALK_LINES + 10)) + "\n")
+    taken, total = _taken(two)
+    assert total == WALK_LINES + 21 and taken == 21  # the first window is left out whole, the rest is taken
+    _assert_columnar_changes_nothing(tmp_path / "two", [str(two)], "chat")

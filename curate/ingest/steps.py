@@ -140,7 +140,7 @@ class AdaptRecords(PipelineStep):
         table, taken = SAMPLE_SCHEMA.empty_table(), []
         if self.fmt in ("auto", OPENAI_MESSAGES) and source not in self._not_columnar:
             table, taken = convert_block(block, source, self.domain, lambda record: pick_adapter(record, forced))
-            if not taken:  # a whole block without one plain OpenAI-messages record: another shape, read per record
+            if len(taken) < len(block.lines) // 2:  # mostly another shape, or odd lines: read the rest per record
                 self._not_columnar.add(source)
         tally.records_in += len(taken)
         tally.kept += len(taken)

@@ -4,6 +4,7 @@ pyarrow from reading a line otherwise than orjson does (the per-record reference
 from __future__ import annotations
 
 import io
+import re
 
 import numpy as np
 import orjson
@@ -23,46 +24,93 @@ _PARSE = pj.ParseOptions(explicit_schema=pa.schema([("messages", pa.list_(PARSED
                          unexpected_field_behavior="infer")
 PARSE_CHUNK = 512 << 10
 PYARROW_SAFE_DEPTH = 5000
+WALK_LINES = 256
+MAX_REFUSED = 128  # per block
+_REFUSED_ROW = re.compile(r"in row (\d+)")
 
 
 def parsed_runs(block: LineBlock, positions: list[int]) -> list[tuple[list[int], pa.Table]]:
-    """Runs of lines pyarrow parses, in line order. A run it refuses (one odd line spoils the whole parse) is
-    halved, and the halves again, until the refused lines stand alone and are handed back, parsing each line
-    about four times at most."""
-    budget, pending, runs = 4 * len(positions), [positions], []
-    while pending:
-        run = pending.pop()
-        if not run:
-            continue
-        budget -= len(run)
-        table = _parse(block, run)
+    """Runs of lines pyarrow parses, in line order; the lines it refuses, or might read otherwise than orjson, are
+    left out (handed back).
+
+    The whole run is parsed by pyarrow's threads first. When it is refused (one odd line spoils the parse), it is
+    walked WALK_LINES at a time in one-block mode, where pyarrow stops at the first refused line and names its row:
+    that line is left out, the rows before it are kept, and the walk goes on after it. A window refused without a
+    row (two objects on one line) is left out whole. After MAX_REFUSED refusals the rest is left out: each costs a
+    parse call, and a block that dense in odd lines is cheaper to read record by record. Adjacent runs parsed
+    alike are joined into one table.
+    """
+    run = _screened(block, positions)
+    if not run:
+        return []
+    table, _ = _parse(block, run, threads=True)
+    if table is not None:
+        return [(run, table)]
+    runs: list[tuple[list[int], pa.Table]] = []
+    refusals = 0
+    while run and refusals < MAX_REFUSED:
+        window = run[:WALK_LINES]
+        table, refused = _parse(block, window, threads=False)
         if table is not None:
-            runs.append((run, table))
-        elif len(run) > 1 and budget > 0:
-            pending += [run[len(run) // 2:], run[:len(run) // 2]]
-    return sorted(runs, key=lambda item: item[0][0])
+            runs.append((window, table))
+            run = run[len(window):]
+            continue
+        refusals += 1
+        if refused:
+            head, _ = _parse(block, window[:refused], threads=False)
+            if head is not None:
+                runs.append((window[:refused], head))
+        run = run[len(window) if refused is None else refused + 1:]
+    return _joined(runs)
 
 
-def _parse(block: LineBlock, run: list[int]) -> pa.Table | None:
-    """The lines as one table with a row per line, or None when pyarrow refuses them or might read them otherwise
-    than orjson: invalid UTF-8 (pyarrow does not check it) or a byte-order mark (pyarrow skips one)."""
+def _joined(runs: list[tuple[list[int], pa.Table]]) -> list[tuple[list[int], pa.Table]]:
+    """Adjacent runs whose tables have the same schema as one run: the rows are then checked in one pass."""
+    out: list[tuple[list[int], list[pa.Table]]] = []
+    for run, table in runs:
+        if out and out[-1][1][-1].schema == table.schema:
+            out[-1][0].extend(run)
+            out[-1][1].append(table)
+        else:
+            out.append((list(run), [table]))
+    return [(run, pa.concat_tables(tables)) for run, tables in out]
+
+
+def _parse(block: LineBlock, run: list[int], threads: bool) -> tuple[pa.Table | None, int | None]:
+    """(the lines as one table with a row per line, None) or, when pyarrow refuses them, (None, the position in
+    `run` of the refused line when pyarrow names it)."""
     data = b"\n".join([block.lines[k] for k in run]) + b"\n"
-    if b"\xef\xbb\xbf" in data:
-        return None
-    if any(_too_deep(block.lines[k]) for k in run if len(block.lines[k]) > 2 * PYARROW_SAFE_DEPTH):
-        return None
-    if not data.isascii():
-        try:
-            data.decode("utf-8")
-        except UnicodeDecodeError:
-            return None
-    # Parsed by pyarrow's threads in chunks of PARSE_CHUNK bytes; a chunk must hold the longest line whole.
-    chunk = max(PARSE_CHUNK, max(len(block.lines[k]) for k in run) + 2)
+    # With threads, pyarrow parses chunks of PARSE_CHUNK bytes (each must hold the longest line whole) and names
+    # rows within a chunk; as one block it stops at the first refused line and names its row in `run`.
+    chunk = max(PARSE_CHUNK, max(len(block.lines[k]) for k in run) + 2) if threads else len(data) + 1
     try:
-        table = pj.read_json(io.BytesIO(data), read_options=pj.ReadOptions(block_size=chunk), parse_options=_PARSE)
-    except pa.ArrowException:
-        return None
-    return table if table.num_rows == len(run) else None  # two objects on one line
+        table = pj.read_json(io.BytesIO(data), read_options=pj.ReadOptions(use_threads=threads, block_size=chunk),
+                             parse_options=_PARSE)
+    except pa.ArrowException as err:
+        row = _REFUSED_ROW.search(str(err))
+        return None, int(row.group(1)) if row and not threads and int(row.group(1)) < len(run) else None
+    return (table, None) if table.num_rows == len(run) else (None, None)  # two objects on one line
+
+
+def _screened(block: LineBlock, positions: list[int]) -> list[int]:
+    """The lines pyarrow may see: not invalid UTF-8 (pyarrow does not check it), without a byte-order mark
+    (pyarrow skips one where orjson refuses it), not nested deep enough to crash pyarrow. Checked on the joined
+    lines first, line by line only when that finds something."""
+    data = b"\n".join([block.lines[k] for k in positions])
+    kept = positions
+    if b"\xef\xbb\xbf" in data:
+        kept = [k for k in kept if b"\xef\xbb\xbf" not in block.lines[k]]
+    if not data.isascii() and not _is_utf8(data):
+        kept = [k for k in kept if _is_utf8(block.lines[k])]
+    return [k for k in kept if len(block.lines[k]) <= 2 * PYARROW_SAFE_DEPTH or not _too_deep(block.lines[k])]
+
+
+def _is_utf8(data: bytes) -> bool:
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
 
 
 def _too_deep(line: bytes) -> bool:

@@ -33,12 +33,9 @@ def parsed_runs(block: LineBlock, positions: list[int]) -> list[tuple[list[int],
     """Runs of lines pyarrow parses, in line order; the lines it refuses, or might read otherwise than orjson, are
     left out (handed back).
 
-    The whole run is parsed by pyarrow's threads first. When it is refused (one odd line spoils the parse), it is
-    walked WALK_LINES at a time in one-block mode, where pyarrow stops at the first refused line and names its row:
-    that line is left out, the rows before it are kept, and the walk goes on after it. A window refused without a
-    row (two objects on one line) is left out whole. After MAX_REFUSED refusals the rest is left out: each costs a
-    parse call, and a block that dense in odd lines is cheaper to read record by record. Adjacent runs parsed
-    alike are joined into one table.
+    The whole run is parsed by pyarrow's threads first. When it is refused (one odd line spoils the parse), the
+    refused lines are found (`_segments`) and the rest is parsed again in one go; only if that is refused too
+    (types inferred differently in different places) is each segment between refused lines parsed on its own.
     """
     run = _screened(block, positions)
     if not run:
@@ -46,22 +43,34 @@ def parsed_runs(block: LineBlock, positions: list[int]) -> list[tuple[list[int],
     table, _ = _parse(block, run, threads=True)
     if table is not None:
         return [(run, table)]
-    runs: list[tuple[list[int], pa.Table]] = []
-    refusals = 0
+    segments = _segments(block, run)
+    kept = [k for segment in segments for k in segment]
+    table, _ = _parse(block, kept, threads=True) if kept else (None, None)
+    if table is not None:
+        return [(kept, table)]
+    parsed = [(segment, _parse(block, segment, threads=False)[0]) for segment in segments]
+    return _joined([(segment, table) for segment, table in parsed if table is not None])
+
+
+def _segments(block: LineBlock, run: list[int]) -> list[list[int]]:
+    """The runs of lines between the ones pyarrow refuses. The run is walked WALK_LINES at a time in one-block mode,
+    where pyarrow stops at the first refused line and names its row; the walk goes on after it. A window refused
+    without a row (two objects on one line) is left out whole, and so is everything after MAX_REFUSED refusals:
+    each costs a parse call, and a block that dense in odd lines is cheaper to read record by record."""
+    segments, current, refusals = [], [], 0
     while run and refusals < MAX_REFUSED:
         window = run[:WALK_LINES]
         table, refused = _parse(block, window, threads=False)
         if table is not None:
-            runs.append((window, table))
+            current += window
             run = run[len(window):]
             continue
         refusals += 1
-        if refused:
-            head, _ = _parse(block, window[:refused], threads=False)
-            if head is not None:
-                runs.append((window[:refused], head))
+        segments.append(current + (window[:refused] if refused else []))
+        current = []
         run = run[len(window) if refused is None else refused + 1:]
-    return _joined(runs)
+    segments.append(current)
+    return [segment for segment in segments if segment]
 
 
 def _joined(runs: list[tuple[list[int], pa.Table]]) -> list[tuple[list[int], pa.Table]]:

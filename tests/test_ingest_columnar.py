@@ -394,3 +394,15 @@ def test_refused_lines_are_walked_past_and_the_rest_is_taken(tmp_path: Path) -> 
     taken, total = _taken(two)
     assert total == WALK_LINES + 21 and taken == 21  # the first window is left out whole, the rest is taken
     _assert_columnar_changes_nothing(tmp_path / "two", [str(two)], "chat")
+
+
+def test_rows_that_parse_apart_but_not_together_are_still_taken(tmp_path: Path) -> None:
+    """A key holding an object early in a block and a string later: pyarrow refuses the block as a whole, the walk
+    parses it window by window, and the windows are converted one by one."""
+    good = _chat(ANSWER)
+    lines = ([json.dumps({**good, "x": {"o": 1}})] + [json.dumps(good)] * (WALK_LINES + 10)
+             + [json.dumps({**good, "x": "s"})] + [json.dumps(good)] * 10)
+    path = tmp_path / "apart.jsonl"
+    path.write_text("\n".join(lines) + "\n")
+    assert _taken(path) == (len(lines), len(lines))
+    _assert_columnar_changes_nothing(tmp_path, [str(path)], "chat")

@@ -35,7 +35,7 @@ def parsed_runs(block: LineBlock, positions: list[int]) -> list[tuple[list[int],
 
     The whole run is parsed by pyarrow's threads first. When it is refused (one odd line spoils the parse), the
     refused lines are found (`_segments`) and the rest is parsed again in one go; only if that is refused too
-    (types inferred differently in different places) is each segment between refused lines parsed on its own.
+    (a key's type inferred differently in different places) is each piece that parsed alone used on its own.
     """
     run = _screened(block, positions)
     if not run:
@@ -53,24 +53,24 @@ def parsed_runs(block: LineBlock, positions: list[int]) -> list[tuple[list[int],
 
 
 def _segments(block: LineBlock, run: list[int]) -> list[list[int]]:
-    """The runs of lines between the ones pyarrow refuses. The run is walked WALK_LINES at a time in one-block mode,
-    where pyarrow stops at the first refused line and names its row; the walk goes on after it. A window refused
-    without a row (two objects on one line) is left out whole, and so is everything after MAX_REFUSED refusals:
-    each costs a parse call, and a block that dense in odd lines is cheaper to read record by record."""
-    segments, current, refusals = [], [], 0
+    """Pieces of the run that pyarrow parses alone, leaving out the lines it refuses. The run is walked WALK_LINES at
+    a time in one-block mode, where pyarrow stops at the first refused line and names its row; the walk goes on
+    after it. A window refused without a row (two objects on one line) is left out whole, and so is everything
+    after MAX_REFUSED refusals: each costs a parse call, and a block that dense in odd lines is cheaper to read
+    record by record."""
+    segments, refusals = [], 0
     while run and refusals < MAX_REFUSED:
         window = run[:WALK_LINES]
         table, refused = _parse(block, window, threads=False)
         if table is not None:
-            current += window
+            segments.append(window)
             run = run[len(window):]
             continue
         refusals += 1
-        segments.append(current + (window[:refused] if refused else []))
-        current = []
+        if refused:
+            segments.append(window[:refused])
         run = run[len(window) if refused is None else refused + 1:]
-    segments.append(current)
-    return [segment for segment in segments if segment]
+    return segments
 
 
 def _joined(runs: list[tuple[list[int], pa.Table]]) -> list[tuple[list[int], pa.Table]]:

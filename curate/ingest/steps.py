@@ -137,8 +137,9 @@ class AdaptRecords(PipelineStep):
 
     def _adapt_block(self, source: str, block: LineBlock, tally: FileTally, rejects: RejectWriter,
                      forced: Adapter | None) -> pa.Table:
+        assert self.fmt in ("auto", OPENAI_MESSAGES), "build_pipeline reads blocks only where fmt allows it"
         table, taken = SAMPLE_SCHEMA.empty_table(), []
-        if self.fmt in ("auto", OPENAI_MESSAGES) and source not in self._not_columnar:
+        if source not in self._not_columnar:
             table, taken = convert_block(block, source, self.domain, lambda record: pick_adapter(record, forced))
             if len(taken) < len(block.lines) // 2:  # mostly another shape, or odd lines: read the rest per record
                 self._not_columnar.add(source)

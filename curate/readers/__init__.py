@@ -112,7 +112,6 @@ class LineBlock:
 
     numbers: list[int] = field(default_factory=list)
     lines: list[bytes] = field(default_factory=list)
-    size: int = 0
 
 
 def iter_line_blocks(source: Source, max_record_bytes: int = DEFAULT_MAX_RECORD_BYTES,
@@ -123,23 +122,24 @@ def iter_line_blocks(source: Source, max_record_bytes: int = DEFAULT_MAX_RECORD_
     `iter_records` gives it.
     """
     assert source.kind == "jsonl", source
-    block = LineBlock()
+
     def runs(stream: BinaryIO, limit: int, first_line: int, length: int | None) -> Iterator:
         return jsonl_runs(stream, limit, first_line, length, chunk_bytes=min(LINE_CHUNK, block_bytes))
 
+    block, size = LineBlock(), 0
     for number, run in _jsonl_of(source, max_record_bytes, runs):
         if isinstance(run, Unreadable):
             if block.lines:
                 yield block
-                block = LineBlock()
+                block, size = LineBlock(), 0
             yield number, run
             continue
         kept = [k for k, line in enumerate(run) if line and not line.isspace()]
         block.numbers.extend(number + k for k in kept)
         block.lines.extend(run if len(kept) == len(run) else [run[k] for k in kept])
-        block.size += sum(map(len, run))
-        if block.size >= block_bytes:
+        size += sum(map(len, run))
+        if size >= block_bytes:
             yield block
-            block = LineBlock()
+            block, size = LineBlock(), 0
     if block.lines:
         yield block

@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from curate.adapters.base import RecordContext
-from curate.schema import Message, Sample, sample_id
+from curate.schema import Message, Sample, sample_id, sample_ids
 
 
 def record_sample_id(ctx: RecordContext, part: str | None = None) -> str:
@@ -17,6 +17,11 @@ def record_sample_id(ctx: RecordContext, part: str | None = None) -> str:
     stay in meta, never in the id. `part` names the sample when one record yields several (`file_level/0`).
     """
     return sample_id(ctx.source, ctx.index if part is None else f"{ctx.index}/{part}")
+
+
+def record_sample_ids(source: str, indexes: Iterable[int]) -> list[str]:
+    """`record_sample_id` of many whole records of one source."""
+    return sample_ids(source, indexes)
 
 
 def record_meta(record: dict[str, Any], adapter_name: str, consumed: Iterable[str] = (),

@@ -30,14 +30,13 @@ from collections.abc import Callable
 from typing import Any
 
 import numpy as np
-import orjson
 import pyarrow as pa
 import pyarrow.compute as pc
 
 from curate.adapters.agentic.mini_swe_agent import OBSERVATION_PREFIX
 from curate.adapters.base import Adapter
 from curate.adapters.chat.columnar_parse import PARSED_CALL, PARSED_FUNCTION, PARSED_MESSAGE, parsed_runs, set_extras
-from curate.adapters.chat.common import record_meta
+from curate.adapters.chat.common import record_meta, record_sample_ids
 from curate.adapters.chat.openai_messages import OpenAIMessagesAdapter
 from curate.adapters.text import (
     ROLE_ALIASES,
@@ -58,7 +57,6 @@ from curate.schema import (
     SampleError,
     ToolCall,
     json_text,
-    sample_ids,
 )
 
 ADAPTER = OpenAIMessagesAdapter.name
@@ -88,7 +86,7 @@ def convert_block(block: LineBlock, source: str, domain: str, pick: Pick) -> tup
     for run, table in parsed_runs(block, clean if domain in DOMAINS else []):
         ok_R, messages, meta, tools = _check_rows(table, [block.lines[k] for k in run], pick)
         taken_run = [k for k, ok in zip(run, ok_R, strict=True) if ok]
-        ids = sample_ids(source, [block.numbers[k] for k in taken_run])  # record_sample_id of each record
+        ids = record_sample_ids(source, [block.numbers[k] for k in taken_run])
         if not ok_R.all():
             messages = messages.filter(pa.array(ok_R))
             tools = [t for t, ok in zip(tools, ok_R, strict=True) if ok]
@@ -137,9 +135,8 @@ def _check_rows(table: pa.Table, lines: list[bytes], pick: Pick) -> tuple[np.nda
     meta, tools = _record_level(table, lines, ok_R, pick)
 
     calls_C = pa.StructArray.from_arrays([call_ids_C, calls["name"], calls["arguments"]], fields=list(TOOL_CALL_TYPE))
-    call_offsets = np.searchsorted(calls["message"], np.arange(len(msg_M) + 1)).astype(np.int32)
-    tool_calls_M = pa.ListArray.from_arrays(pa.array(call_offsets), calls_C, type=pa.list_(TOOL_CALL_TYPE),
-                                            mask=pa.array(~has_calls_M))
+    tool_calls_M = pa.ListArray.from_arrays(pa.array(calls["offsets_M"].astype(np.int32)), calls_C,
+                                            type=pa.list_(TOOL_CALL_TYPE), mask=pa.array(~has_calls_M))
     null_M = pa.nulls(len(msg_M), pa.string())
     message_M = pa.StructArray.from_arrays([
         role_M, content_M, pc.if_else(pa.array(assistant_M), reasoning_M, null_M), tool_calls_M,
@@ -189,7 +186,7 @@ def _null_if_empty(strings: pa.Array) -> pa.Array:
 
 
 def _tool_calls(calls_M: pa.ListArray, assistant_M: np.ndarray) -> tuple[dict[str, Any], np.ndarray, np.ndarray]:
-    """The calls of assistant messages ({id, name, arguments as canonical JSON, message}), messages to hand back,
+    """The calls of assistant messages ({id, name, arguments as canonical JSON, offsets_M}), messages to hand back,
     and assistant messages with calls. Other roles' calls are dropped, as the adapter drops them."""
     has_calls_M = assistant_M & (pc.list_value_length(calls_M).fill_null(0).to_numpy() > 0)
     message_C = pc.list_parent_indices(calls_M).to_numpy()
@@ -205,14 +202,15 @@ def _tool_calls(calls_M: pa.ListArray, assistant_M: np.ndarray) -> tuple[dict[st
     arguments = []
     for k, value in enumerate(function_C.field("arguments").to_pylist()):
         try:
-            arguments.append(orjson.dumps(parse_arguments(value, "")).decode())
-        except (SampleError, TypeError):  # TypeError: orjson writes at most 254 levels (check_storable rejects)
+            arguments.append(json_text(parse_arguments(value, "")))
+        except (SampleError, TypeError):  # TypeError: JSON past 254 levels, which check_storable rejects
             bad_C[k] = True
             arguments.append("{}")
     bad_M = np.zeros(len(calls_M), bool)
     bad_M[message_C[bad_C]] = True
     calls = {"id": pc.fill_null(calls_C.field("id"), "").to_pylist(), "name": name_C,
-             "arguments": pa.array(arguments, pa.string()), "message": message_C}
+             "arguments": pa.array(arguments, pa.string()),
+             "offsets_M": np.searchsorted(message_C, np.arange(len(calls_M) + 1))}  # message m has calls [o_m, o_m+1)
     return calls, bad_M, has_calls_M
 
 
@@ -221,7 +219,7 @@ def _link(ok_R: np.ndarray, row_offsets: np.ndarray, msg_M: pa.StructArray, call
     """Call ids and tool results linked per row by the adapter's own `CallLinker`, checked as `validate` does:
     (call ids, tool_call_id per message, name per message). Rows whose results answer nothing are un-taken."""
     call_ids, names_C = calls["id"], calls["name"].to_pylist()
-    call_start = np.searchsorted(calls["message"], np.arange(len(msg_M) + 1)).tolist()
+    call_start = calls["offsets_M"].tolist()
     result_ids, result_names = [None] * len(msg_M), [None] * len(msg_M)
     linked = np.concatenate([[0], np.cumsum(has_calls_M | tool_M)])
     active = np.flatnonzero(ok_R & (linked[row_offsets[1:]] > linked[row_offsets[:-1]])).tolist()
